@@ -1,0 +1,72 @@
+"""Read NIfTI / NRRD / MHA files and DICOM series folders; write images atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import SimpleITK as sitk
+
+from medsynth.errors import InputError
+from medsynth.io.atomic import atomic_path
+
+#: File name endings MedSynth reads and writes as volumes (lower case).
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+_WRITABLE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha")
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    """True when ``path`` names a volume file by its ending (not a DICOM folder)."""
+    return str(path).lower().endswith(IMAGE_SUFFIXES)
+
+
+def read_image(path: str | os.PathLike) -> sitk.Image:
+    """Read a volume from a NIfTI / NRRD / MHA file or from a folder holding one DICOM series.
+
+    Raises :class:`InputError` naming the path when it is missing, unreadable, or a folder with
+    no (or more than one) DICOM series.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Input not found: {path}. Check the path and try again.")
+    if path.is_dir():
+        return _read_dicom_series(path)
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(
+            f"Cannot read {path} as an image ({_first_line(exc)}). "
+            "MedSynth reads NIfTI (.nii, .nii.gz), NRRD, MHA/MHD files and DICOM series folders."
+        ) from None
+
+
+def _read_dicom_series(folder: Path) -> sitk.Image:
+    series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    if not series_ids:
+        raise InputError(f"No DICOM series found in folder {folder}. Point to a folder of .dcm files or to an image file.")
+    if len(series_ids) > 1:
+        raise InputError(
+            f"Folder {folder} holds {len(series_ids)} DICOM series ({', '.join(series_ids)}); "
+            "put each series in its own folder."
+        )
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_ids[0]))
+    try:
+        return reader.Execute()
+    except RuntimeError as exc:
+        raise InputError(f"Cannot read the DICOM series in {folder} ({_first_line(exc)}).") from None
+
+
+def write_image(image: sitk.Image, path: str | os.PathLike, compress: bool = True) -> Path:
+    """Write ``image`` to ``path`` (NIfTI, NRRD or MHA, by ending) atomically; return the path."""
+    path = Path(path)
+    if not str(path).lower().endswith(_WRITABLE_SUFFIXES):
+        raise InputError(f"Cannot write {path}: use one of {', '.join(_WRITABLE_SUFFIXES)}.")
+    with atomic_path(path) as tmp:
+        sitk.WriteImage(image, str(tmp), compress)
+    return path
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
