@@ -20,7 +20,6 @@ from medsynth.errors import MedSynthError
 SUBCOMMAND_MODULES = (
     "medsynth.cli.models_cmd",
     "medsynth.cli.info_cmd",
-    "medsynth.cli.demo_cmd",
 )
 
 
