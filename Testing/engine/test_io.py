@@ -1,0 +1,68 @@
+"""Image I/O on real files: every supported format, DICOM series, atomic writes, clear errors."""
+
+import os
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from medsynth.errors import InputError
+from medsynth.io import read_image, write_image, write_text_atomic
+
+
+def test_reads_nifti_nrrd_and_dicom_series(shared_data):
+    nifti = read_image(shared_data / "templates" / "scct_hu.nii.gz")
+    nrrd = read_image(next((shared_data / "head_mr_skull").glob("*.nrrd")))
+    dicom = read_image(shared_data / "dicom_mr_series")
+    assert nifti.GetDimension() == nrrd.GetDimension() == dicom.GetDimension() == 3
+    assert dicom.GetSize() == (512, 512, 120)
+    assert dicom.GetSpacing()[2] == pytest.approx(1.5, abs=1e-3)
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii", ".nrrd", ".mha"])
+def test_write_then_read_is_identical(tmp_path, shared_data, suffix):
+    image = read_image(next((shared_data / "subjects_t1").glob("*T1*.nii.gz")))
+    path = write_image(image, tmp_path / f"copy{suffix}")
+    back = read_image(path)
+    assert np.array_equal(sitk.GetArrayViewFromImage(back), sitk.GetArrayViewFromImage(image))
+    assert np.allclose(back.GetOrigin(), image.GetOrigin(), atol=1e-4)
+    assert np.allclose(back.GetDirection(), image.GetDirection(), atol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == [f"copy{suffix}"]  # no temporary file left behind
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_image(tmp_path / "absent.nii.gz")
+
+
+def test_non_image_file_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "notes.nii.gz"
+    bogus.write_text("this is not an image")
+    with pytest.raises(InputError, match="Cannot read .*notes.nii.gz"):
+        read_image(bogus)
+
+
+def test_folder_without_dicom_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="No DICOM series"):
+        read_image(tmp_path)
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    image = sitk.Image(4, 4, 4, sitk.sitkFloat32)
+    with pytest.raises(InputError, match="use one of"):
+        write_image(image, tmp_path / "out.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_keeps_old_content_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "report.txt"
+    write_text_atomic(target, "first")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        write_text_atomic(target, "second")
+    assert target.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
