@@ -43,7 +43,7 @@ class Provenance:
             "ModelVersion": self.model_version,
             "ModelSHA256": self.model_sha256,
             "Task": self.task,
-            "Parameters": json.dumps(dict(self.parameters), sort_keys=True, default=str),
+            "Parameters": json.dumps(dict(self.parameters), sort_keys=True, default=str, ensure_ascii=False),
             "Input": self.input_description,
             "EngineVersion": self.engine_version,
             "Created": self.created_utc,
