@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from medsynth.sample_data import shared_data_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path | None:
-    """``$MEDSYNTH_SHARED_DATA`` or ``../shared/data`` beside the checkout, when present."""
-    candidates = [os.environ.get("MEDSYNTH_SHARED_DATA"), REPO_ROOT.parent / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate, "MANIFEST.tsv").is_file():
-            return Path(candidate)
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from medsynth.errors import MedSynthError
 SUBCOMMAND_MODULES = (
     "medsynth.cli.models_cmd",
     "medsynth.cli.info_cmd",
+    "medsynth.cli.evaluate_cmd",
+    "medsynth.cli.export_dicom_cmd",
 )
 
 

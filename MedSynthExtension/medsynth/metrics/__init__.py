@@ -1,0 +1,48 @@
+"""Evaluation metrics: SynthRAD image metrics for synthetic CT, anomaly-map metrics.
+
+Definitions: ``/work/shared/METRICS.md``. numpy + scipy only.
+"""
+
+from medsynth.metrics.anomaly import (
+    DiceAtThreshold,
+    VoxelAnomalyMetrics,
+    dice_at_threshold,
+    dice_upper_bound,
+    evaluate_anomaly_maps,
+    scan_average_precision,
+    validation_threshold,
+    voxel_auprc,
+    voxel_auroc,
+)
+from medsynth.metrics.synthrad import (
+    SCTMetrics,
+    evaluate_sct,
+    mae_2023,
+    mae_2025,
+    ms_ssim_2025,
+    psnr_2023,
+    psnr_2025,
+    ssim_2023,
+    ssim_map,
+)
+
+__all__ = [
+    "DiceAtThreshold",
+    "SCTMetrics",
+    "VoxelAnomalyMetrics",
+    "dice_at_threshold",
+    "dice_upper_bound",
+    "evaluate_anomaly_maps",
+    "evaluate_sct",
+    "mae_2023",
+    "mae_2025",
+    "ms_ssim_2025",
+    "psnr_2023",
+    "psnr_2025",
+    "scan_average_precision",
+    "ssim_2023",
+    "ssim_map",
+    "validation_threshold",
+    "voxel_auprc",
+    "voxel_auroc",
+]
