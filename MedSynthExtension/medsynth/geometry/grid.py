@@ -68,8 +68,7 @@ def plan_model_grid(image: sitk.Image, orientation: str, spacing_mm: tuple[float
 
 
 def to_model_grid(image: sitk.Image, plan: GridPlan, default_value: float = 0.0) -> sitk.Image:
-    """The input as the model must see it (float32); never modifies ``image``."""
-    image = sitk.Cast(image, sitk.sitkFloat32)
+    """The input as the model must see it; never modifies ``image`` (identity returns it as it is)."""
     if plan.kind == "identity":
         return image
     if plan.kind == "reorient":
@@ -79,12 +78,14 @@ def to_model_grid(image: sitk.Image, plan: GridPlan, default_value: float = 0.0)
 
 def to_input_grid(output: sitk.Image, input_image: sitk.Image, plan: GridPlan,
                   interpolation: str = "linear", default_value: float = 0.0) -> sitk.Image:
-    """A model-grid output put back onto exactly the input's grid (size, spacing, origin, direction)."""
+    """A model-grid output put back onto exactly the input's grid (size, spacing, origin, direction).
+
+    With the identity plan ``output`` itself is returned, its header set to the input's.
+    """
     if plan.kind == "resample":
         return sitk.Resample(output, input_image, sitk.Transform(), _INTERPOLATORS[interpolation],
                              default_value, output.GetPixelID())
     back = output if plan.kind == "identity" else sitk.DICOMOrient(output, orientation_code(input_image))
-    back = sitk.Image(back)
     back.CopyInformation(input_image)  # same voxel centres; copying removes float round-off in the header
     return back
 

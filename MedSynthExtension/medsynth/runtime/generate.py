@@ -80,14 +80,18 @@ def run_generator(
         lambda batch: model.predict(batch, condition_vector), network_input, settings.patch_size,
         overlap=used_overlap, batch_size=used_batch, blend=settings.blend, sigma_scale=settings.sigma_scale,
         pad_value=settings.pad_value, progress=progress, cancelled=cancelled)
+    del network_input
     images = {}
     for channel, spec in enumerate(card.outputs):
-        values = raw[channel] * np.float32(spec.scale) + np.float32(spec.offset)
+        values = raw[channel]  # scaled in place: the raw network output is ours, and volumes are large
+        values *= np.float32(spec.scale)
+        values += np.float32(spec.offset)
         if spec.clip is not None:
             np.clip(values, spec.clip[0], spec.clip[1], out=values)
         out = sitk.GetImageFromArray(values)
         out.CopyInformation(on_grid)
         images[spec.name] = to_input_grid(out, image, plan, spec.interpolation, spec.background_value)
+    del raw
     provenance = Provenance(
         model_id=card.id, model_version=card.version, model_sha256=card.weights_sha256, task=card.task,
         parameters={"conditions": dict(conditions or {}), "overlap": used_overlap, "batch_size": used_batch,

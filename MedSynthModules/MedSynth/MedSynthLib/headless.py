@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import types
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import vtk
@@ -59,6 +60,11 @@ def start_headless_slicer() -> HeadlessSlicer:
     crosshair.SetCrosshairName("default")
     scene.AddNode(crosshair)
     app = slicer.vtkSlicerApplicationLogic()
+    cache = tempfile.TemporaryDirectory(prefix="medsynth-headless-")
+    # An empty colour-file folder: only the built-in tables are loaded, without error messages.
+    (Path(cache.name) / "share" / "ColorFiles").mkdir(parents=True)
+    app.SetHomeDirectory(cache.name)
+    app.SetShareDirectory("share")
     app.SetMRMLScene(scene)
     colors = slicer.vtkSlicerColorLogic()  # the module logic (colour legends), not the app's basic one
     colors.SetMRMLApplicationLogic(app)
@@ -75,11 +81,13 @@ def start_headless_slicer() -> HeadlessSlicer:
         app.SetModuleLogic(name, logic)
         logics[name] = logic
     slicer.vtkMRMLSliceNode.AddDefaultSliceOrientationPresets(scene, True)
-    cache = tempfile.TemporaryDirectory(prefix="medsynth-cache-")
     remote_io = slicer.vtkMRMLRemoteIOLogic()
     remote_io.SetMRMLScene(scene)
     remote_io.SetMRMLApplicationLogic(app)
-    remote_io.GetCacheManager().SetRemoteCacheDirectory(cache.name)
+    remote_cache = Path(cache.name) / "cache"  # ReadFromMRB unpacks bundles here
+    remote_cache.mkdir()
+    (remote_cache / ".slicer-cache").touch()
+    remote_io.GetCacheManager().SetRemoteCacheDirectory(str(remote_cache))
     data_io = slicer.vtkDataIOManagerLogic()
     data_io.SetMRMLScene(scene)
     data_io.SetMRMLApplicationLogic(app)
