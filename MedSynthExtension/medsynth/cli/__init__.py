@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "medsynth.cli.info_cmd",
     "medsynth.cli.evaluate_cmd",
     "medsynth.cli.export_dicom_cmd",
+    "medsynth.cli.reading_cmd",
 )
 
 
