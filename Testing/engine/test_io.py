@@ -66,3 +66,15 @@ def test_atomic_write_keeps_old_content_when_writing_fails(tmp_path, monkeypatch
         write_text_atomic(target, "second")
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
+def test_truncated_nifti_is_refused_not_read_as_zeros(tmp_path, shared_data, suffix):
+    """ITK fills the missing part of a cut-short NIfTI with zeros; MedSynth refuses the file."""
+    whole = write_image(read_image(shared_data / "subjects_t1" / "IXI012-HH-1211-T1_ds.nii.gz"), tmp_path / f"whole{suffix}")
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(InputError, match="truncated|damaged"):
+        read_image(cut)
+    read_image(whole)  # the complete file still reads

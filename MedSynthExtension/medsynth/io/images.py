@@ -9,6 +9,7 @@ import SimpleITK as sitk
 
 from medsynth.errors import InputError
 from medsynth.io.atomic import atomic_path
+from medsynth.io.nifti_check import check_nifti_complete
 
 #: File name endings MedSynth reads and writes as volumes (lower case).
 IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
@@ -31,6 +32,8 @@ def read_image(path: str | os.PathLike) -> sitk.Image:
         raise InputError(f"Input not found: {path}. Check the path and try again.")
     if path.is_dir():
         return _read_dicom_series(path)
+    if path.name.lower().endswith((".nii", ".nii.gz")):
+        check_nifti_complete(path)
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as exc:
