@@ -20,9 +20,14 @@ from medsynth.errors import MedSynthError
 SUBCOMMAND_MODULES = (
     "medsynth.cli.models_cmd",
     "medsynth.cli.info_cmd",
+    "medsynth.cli.synthct_cmd",
     "medsynth.cli.evaluate_cmd",
     "medsynth.cli.export_dicom_cmd",
     "medsynth.cli.reading_cmd",
+    "medsynth.cli.anomaly_cmd",
+    "medsynth.cli.batch_cmd",
+    "medsynth.cli.future_cmd",
+    "medsynth.cli.train_cmd",
 )
 
 

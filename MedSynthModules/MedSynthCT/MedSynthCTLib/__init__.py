@@ -1,0 +1,1 @@
+"""Qt-free logic of the MedSynthCT module (synthetic CT from MRI, DICOM export)."""

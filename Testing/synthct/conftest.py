@@ -1,0 +1,36 @@
+"""Fixtures for the synthetic-CT tests: the built-in model, small real MRs, and input snapshots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import SimpleITK as sitk
+
+from medsynth.models.registry import BUILTIN_MODELS_DIR, ModelRegistry
+
+MODEL_ID = "synthct-head"
+
+# Sleeping (not spinning) OpenMP threads: training steps run several times faster on a CPU shared
+# with other test runs. Only effective when no earlier test module imported torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@pytest.fixture(scope="session")
+def builtin_entry():
+    """The committed built-in synthetic-CT model (its sha256 is checked when it is loaded)."""
+    if not (BUILTIN_MODELS_DIR / MODEL_ID / "card.json").is_file():
+        pytest.fail(f"the built-in model {MODEL_ID} is missing from {BUILTIN_MODELS_DIR}")
+    return ModelRegistry([("built-in", BUILTIN_MODELS_DIR)]).find(MODEL_ID, task="synth-ct")
+
+
+@pytest.fixture(scope="session")
+def ixi_mr_path(shared_data: Path) -> Path:
+    """A small real T1 head MR (IXI, 2 mm, 120×120×90, PSR orientation)."""
+    return shared_data / "subjects_t1" / "IXI013-HH-1212-T1_ds.nii.gz"
+
+
+@pytest.fixture()
+def ixi_mr(ixi_mr_path: Path) -> sitk.Image:
+    return sitk.ReadImage(str(ixi_mr_path))
