@@ -70,9 +70,17 @@ def demo_runtime(context: DemoContext) -> dict:
     return {"input": str(source), "output": edges.GetName()}
 
 
+def demo_future(context: DemoContext) -> dict:
+    """A real subject's T1 five years ahead (MedSynthFuture), change map pictures and volume table."""
+    from MedSynthFutureLib.demo_step import demo_future as future_step
+
+    return future_step(context)
+
+
 #: Demo steps in order; later capabilities add theirs here.
 STEPS: list[tuple[str, Callable[[DemoContext], dict]]] = [
     ("runtime", demo_runtime),
+    ("future", demo_future),
 ]
 
 
