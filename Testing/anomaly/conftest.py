@@ -47,5 +47,5 @@ def stroke_analysis(anomaly_model, stroke_t1):
 @pytest.fixture(scope="session")
 def held_out_healthy(shared_data: Path) -> Path:
     """A held-out IXI subject (test split), never seen in training."""
-    return sorted((shared_data / "subjects_t1").glob("IXI049*.nii.gz"))[0]
+    return sorted((shared_data / "subjects_t1").glob("IXI051*.nii.gz"))[0]
 

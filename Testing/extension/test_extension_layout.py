@@ -41,8 +41,9 @@ def test_every_engine_file_is_installed_by_the_cmake_lists():
     listed_scripts = set(_cmake_files(cmake, "MEDSYNTH_ENGINE_SCRIPTS"))
     listed_resources = set(_cmake_files(cmake, "MEDSYNTH_ENGINE_RESOURCES"))
     python_files = {str(p.relative_to(ENGINE)) for p in (ENGINE / "medsynth").rglob("*.py") if "__pycache__" not in p.parts}
+    builtin_models = ENGINE / "medsynth" / "models" / "builtin"
     data_files = {str(p.relative_to(ENGINE)) for p in (ENGINE / "medsynth").rglob("*")
-                  if p.is_file() and p.suffix in (".json", ".onnx")}
+                  if p.is_file() and (p.suffix in (".json", ".onnx") or builtin_models in p.parents)}
     assert python_files - listed_scripts == set(), "engine files missing from MedSynthExtension/CMakeLists.txt"
     assert listed_scripts - python_files == set(), "CMake lists files that do not exist"
     assert data_files - listed_resources == set(), "models/cards missing from MedSynthExtension/CMakeLists.txt"

@@ -19,7 +19,8 @@ import time
 from medsynth.models.registry import ModelRegistry
 from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.sample_data import shared_data_dir
-from medsynth.training.future.evaluate import HELD_OUT, card_metrics, evaluate_subject, ixi_subjects, table_markdown
+from medsynth.training.future.evaluate import (HELD_OUT, card_metrics, evaluate_subject, ixi_subjects, region_dice,
+                                               table_markdown)
 from medsynth.training.future.literature import DIAGNOSES, literature_range
 
 
@@ -46,8 +47,12 @@ def main(argv=None) -> int:
         ranges = ", ".join(f"{d} {low:+.2f}…{high:+.2f}" for d in DIAGNOSES
                            for low, high in [literature_range(region, d, args.age)])
         print(f"  {region}: {ranges}")
+    dice = [region_dice(model, subject) for subject in subjects]
+    print("\nRegion Dice of the model's own regions vs DLMUSE (model grid):")
+    for subject, values in zip(subjects, dice):
+        print(f"  {subject.id}: " + ", ".join(f"{name} {value:.2f}" for name, value in values.items()))
     if args.json:
-        print(json.dumps(card_metrics(cases), indent=2))
+        print(json.dumps(card_metrics(cases, dice), indent=2))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -4,9 +4,11 @@ AD > MCI > CN and literature ranges measured on the model's output, better than 
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from scipy import ndimage as ndi
 
 from future_helpers import EVALUATION_AGE, EVALUATION_YEARS, SERIES_YEARS
 from medsynth.io import read_image
+from medsynth.tasks.future_field import displacement_transform, warp
 from medsynth.training.future.literature import literature_range
 
 
@@ -76,6 +78,12 @@ def test_prediction_is_closer_to_the_simulated_follow_up_than_no_change(held_out
         ssim_model, mae_model = similarity(truth, predicted, brain, scale)
         ssim_copy, mae_copy = similarity(truth, baseline, brain, scale)
         assert ssim_model > ssim_copy and mae_model < mae_copy, (diagnosis, ssim_model, ssim_copy, mae_model, mae_copy)
+    # the comparison is not won by deforming at all: a random smooth warp of sub-voxel size loses to the copy
+    rng = np.random.default_rng(0)
+    random_field = np.stack([ndi.gaussian_filter(rng.normal(size=baseline.shape), 3) for _ in range(3)])
+    random_field *= 0.3 / random_field.std()
+    warped = sitk.GetArrayFromImage(warp(sitk.Cast(t1, sitk.sitkFloat32), displacement_transform(random_field, t1)))
+    assert similarity(truth, warped, brain, scale)[1] > mae_copy
 
 
 def test_change_map_marks_the_hippocampus_more_than_white_matter(held_out, held_out_predictions):

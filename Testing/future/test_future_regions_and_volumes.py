@@ -8,7 +8,7 @@ import pytest
 
 from medsynth.errors import InputError
 from medsynth.tasks.future_regions import REGION_NAMES, group_labels, one_hot, region_index
-from medsynth.tasks.future_volumes import TABLE_COLUMNS, volume_table, volumes_from_labels, volumes_from_probabilities
+from medsynth.tasks.future_volumes import TABLE_COLUMNS, volume_table, volumes_from_labels
 from medsynth.training.future.literature import (DIAGNOSES, RATES, REFERENCE_AGE, age_factor, annual_rate,
                                                  literature_range)
 
@@ -51,8 +51,6 @@ def test_volume_table_reports_change_per_region_and_whole_brain():
     rows = list(csv.DictReader(io.StringIO(table.to_csv())))
     assert tuple(rows[0]) == TABLE_COLUMNS
     assert "outside" not in {row["region"] for row in rows}
-    probabilities = one_hot(grouped)
-    assert volumes_from_probabilities(probabilities, 0.008, ratio) == pytest.approx(after)
 
 
 def test_literature_rates_are_ordered_by_diagnosis_and_age_adjusted():

@@ -142,6 +142,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse to overwrite the input with an output, or a findings file of unknown type, before any work."""
     if args.findings is not None and args.findings.suffix.lower() not in (".json", ".csv"):
         raise InputError(f"Cannot write findings to {args.findings}: use a .json or .csv file name.")
+    if args.reconstruction is not None and args.method == "baseline":
+        raise InputError("The baseline makes no reconstruction; drop --reconstruction or use --method model.")
     inputs = {Path(args.input).resolve()} | ({Path(args.brain_mask).resolve()} if args.brain_mask else set())
     for option in ("heatmap", "findings", "reconstruction", "brain_mask_out", "png"):
         path = getattr(args, option)

@@ -158,7 +158,7 @@ def _with_parameters(provenance: Provenance, method: str, threshold: float, sett
     parameters = dict(provenance.parameters)
     parameters.update({"method": method, "threshold": threshold, "residual": settings.residual,
                        "median_size": settings.median_size, "erosion_voxels": settings.erosion_voxels,
-                       "brain_extracted": aligned.brain_extracted,
+                       "brain_extracted": bool(aligned.brain_extracted),
                        "registration_mutual_information": round(aligned.registration.metric, 4)})
     return Provenance(provenance.model_id, provenance.model_version, provenance.model_sha256, "anomaly",
                       parameters, provenance.input_description)

@@ -28,7 +28,7 @@ def foreground(image: sitk.Image) -> np.ndarray:
 def is_brain_extracted(image: sitk.Image) -> bool:
     """True when the scan's foreground is brain-sized (skull and scalp already removed)."""
     litres = foreground(image).sum() * float(np.prod(image.GetSpacing())) / 1e6
-    return litres < BRAIN_EXTRACTED_MAX_LITRES
+    return bool(litres < BRAIN_EXTRACTED_MAX_LITRES)
 
 
 def as_mask_image(mask: np.ndarray, like: sitk.Image) -> sitk.Image:

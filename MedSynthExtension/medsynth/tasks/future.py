@@ -19,7 +19,9 @@ interval asked for, and shorter intervals scale its change. Then, for each inter
    positive = shrinkage) carried with the tissue onto the predicted image;
 5. regional volumes (baseline and predicted, % per year) are measured on the prediction by
    summing the volume ratio over baseline regions: the user's MUSE/DLMUSE parcellation when
-   given, else the model's own region probabilities (``measured_on`` says which).
+   given, else the model's own regions, each voxel in its most probable region (the hard
+   regions measure small structures far better than probability weights, which spread a 2 mm
+   hippocampus over its neighbours); ``measured_on`` says which.
 
 Refused with an :class:`InputError` that says what to do: out-of-range age/years or unknown
 sex/diagnosis (from the card), a 2D/4D/broken volume, a CT, and an image whose contrast is not
@@ -49,7 +51,7 @@ from medsynth.tasks.future_field import (close_volume_budget, displacement_trans
 from medsynth.tasks.future_qa import check_t1_contrast, check_t1_intensity_profile
 from medsynth.tasks.future_regions import (COMPENSATING_REGION, PROBABILITY_PREFIX, REGION_NAMES, group_labels,
                                            region_index)
-from medsynth.tasks.future_volumes import VolumeTable, volume_table, volumes_from_labels, volumes_from_probabilities
+from medsynth.tasks.future_volumes import VolumeTable, volume_table, volumes_from_labels
 
 TASK = "future-mri"
 #: The network output holding the change imposed over the interval (%).
@@ -135,10 +137,11 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
                         _sub_progress(progress, 0.0, _NETWORK_SHARE), cancelled, input_description=input_description)
     arrays = {name: sitk.GetArrayFromImage(image) for name, image in run.images.items()}
     probabilities = np.stack([arrays[PROBABILITY_PREFIX + name] for name in REGION_NAMES])
-    check_t1_contrast(sitk.GetArrayViewFromImage(on_grid), _contrast_regions(grouped_labels, labels, on_grid, probabilities),
+    model_regions = probabilities.argmax(axis=0).astype(np.uint8)
+    check_t1_contrast(sitk.GetArrayViewFromImage(on_grid), _contrast_regions(grouped_labels, labels, on_grid, model_regions),
                       voxel_ml)
     baseline = sitk.Cast(t1, sitk.sitkFloat32)
-    baseline_ml = _volumes(grouped_labels, labels, probabilities, voxel_ml, on_grid, None)
+    baseline_ml = _volumes(grouped_labels, labels, model_regions, voxel_ml, on_grid, None)
     csf = probabilities[region_index(COMPENSATING_REGION)]
     predictions, predicted_ml = [], {}
     for number, interval in enumerate(intervals):
@@ -155,7 +158,7 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
             moved_loss = warp(_like(100.0 * (1.0 - ratio), on_grid), transform, default_value=0.0)
             loss = to_input_grid(moved_loss, t1, plan, "linear", 0.0)
         predictions.append(FuturePrediction(interval, image, loss))
-        predicted_ml[interval] = _volumes(grouped_labels, labels, probabilities, voxel_ml, on_grid, ratio)
+        predicted_ml[interval] = _volumes(grouped_labels, labels, model_regions, voxel_ml, on_grid, ratio)
         if progress is not None:
             progress(_NETWORK_SHARE + (1.0 - _NETWORK_SHARE) * (number + 1) / len(intervals))
     measured_on = "labels" if labels is not None else "model regions"
@@ -184,23 +187,21 @@ def _grouped_labels(labels: sitk.Image | None) -> np.ndarray | None:
 
 
 def _contrast_regions(grouped: np.ndarray | None, labels: sitk.Image | None, on_grid: sitk.Image,
-                      probabilities: np.ndarray) -> dict[str, np.ndarray]:
+                      model_regions: np.ndarray) -> dict[str, np.ndarray]:
     """White matter / cortex / ventricle masks on the model grid: from the labels when given, else
-    where the model is more than 50 % sure."""
-    names = ("white_matter", "cortex", "ventricles")
-    if grouped is None:
-        return {name: probabilities[region_index(name)] > 0.5 for name in names}
-    moved = sitk.Resample(labels, on_grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0, labels.GetPixelID())
-    on_model = group_labels(sitk.GetArrayFromImage(moved))
-    return {name: on_model == region_index(name) for name in names}
+    from the model's most probable regions."""
+    if grouped is not None:
+        moved = sitk.Resample(labels, on_grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0, labels.GetPixelID())
+        model_regions = group_labels(sitk.GetArrayFromImage(moved))
+    return {name: model_regions == region_index(name) for name in ("white_matter", "cortex", "ventricles")}
 
 
-def _volumes(grouped: np.ndarray | None, labels: sitk.Image | None, probabilities: np.ndarray, voxel_ml: float,
+def _volumes(grouped: np.ndarray | None, labels: sitk.Image | None, model_regions: np.ndarray, voxel_ml: float,
              on_grid: sitk.Image, ratio: np.ndarray | None) -> dict[str, float]:
     """Region volumes (mL) at baseline (``ratio`` None) or after a change: over the labels' own grid
-    when given (the ratio resampled onto it), else over the model's probabilities."""
+    when given (the ratio resampled onto it), else over the model's regions on the model grid."""
     if grouped is None:
-        return volumes_from_probabilities(probabilities, voxel_ml, ratio)
+        return volumes_from_labels(model_regions, voxel_ml, ratio)
     ratio_on_labels = None
     if ratio is not None:
         ratio_on_labels = sitk.GetArrayFromImage(sitk.Resample(_like(ratio, on_grid), labels, sitk.Transform(),

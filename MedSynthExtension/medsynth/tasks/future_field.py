@@ -138,9 +138,15 @@ def warp(image: sitk.Image, transform: sitk.Transform, interpolation: str = "lin
          default_value: float | None = None) -> sitk.Image:
     """``image`` pulled back through ``transform`` onto its own grid (a new image, same pixel type).
 
+    Linear interpolation by default, in the simulator and at run time alike: it never overshoots,
+    but it smooths sub-voxel shifts (a 2 mm prediction looks softer than its input). ``"bspline"``
+    is sharper; its overshoot at edges is clamped to the input's intensity range.
     ``default_value`` fills points that map outside the image (default: the image's minimum).
     """
-    if default_value is None:
-        default_value = float(sitk.GetArrayViewFromImage(image).min())
-    return sitk.Resample(image, image, transform, _INTERPOLATORS[interpolation], float(default_value),
-                         image.GetPixelID())
+    voxels = sitk.GetArrayViewFromImage(image)
+    low, high = float(voxels.min()), float(voxels.max())
+    moved = sitk.Resample(image, image, transform, _INTERPOLATORS[interpolation],
+                          low if default_value is None else float(default_value), image.GetPixelID())
+    if interpolation == "bspline":
+        moved = sitk.Clamp(moved, image.GetPixelID(), low, high)
+    return moved

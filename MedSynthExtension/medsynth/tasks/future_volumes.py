@@ -3,8 +3,8 @@
 How volumes are measured on a prediction: the predicted deformation gives, at every baseline
 voxel, the ratio of follow-up to baseline volume of the tissue there
 (:func:`medsynth.tasks.future_field.volume_ratio`); a region's predicted volume is the sum of that
-ratio over the region's baseline voxels (a user's parcellation, or the model's own region
-probabilities as weights) times the voxel volume — tensor-based morphometry in baseline space.
+ratio over the region's baseline voxels (a user's parcellation, or the model's own regions)
+times the voxel volume — tensor-based morphometry in baseline space.
 Sub-voxel changes count in full, which a count of warped labels at 2 mm would miss.
 """
 
@@ -97,14 +97,6 @@ def volumes_from_labels(grouped: np.ndarray, voxel_ml: float, ratio: np.ndarray 
     at baseline (``ratio`` None) or after a change with per-voxel volume ``ratio`` on the same grid."""
     weights = None if ratio is None else np.asarray(ratio, dtype=np.float64).ravel()
     sums = np.bincount(np.asarray(grouped).ravel(), weights=weights, minlength=len(REGION_NAMES))
-    return {name: float(sums[index]) * voxel_ml for index, name in enumerate(REGION_NAMES)}
-
-
-def volumes_from_probabilities(probabilities: np.ndarray, voxel_ml: float,
-                               ratio: np.ndarray | None = None) -> dict[str, float]:
-    """mL of every region from (regions, z, y, x) probabilities, optionally after a change ``ratio``."""
-    weighted = probabilities if ratio is None else probabilities * ratio[None]
-    sums = weighted.reshape(len(REGION_NAMES), -1).sum(axis=1, dtype=np.float64)
     return {name: float(sums[index]) * voxel_ml for index, name in enumerate(REGION_NAMES)}
 
 

@@ -77,10 +77,18 @@ def demo_future(context: DemoContext) -> dict:
     return future_step(context)
 
 
+def demo_anomaly(context: DemoContext) -> dict:
+    """The anomaly map of a real scan with a chronic stroke lesion (MedSynthAnomaly), with pictures."""
+    from MedSynthAnomalyLib.demo_step import demo_anomaly as anomaly_step
+
+    return anomaly_step(context)
+
+
 #: Demo steps in order; later capabilities add theirs here.
 STEPS: list[tuple[str, Callable[[DemoContext], dict]]] = [
     ("runtime", demo_runtime),
     ("future", demo_future),
+    ("anomaly", demo_anomaly),
 ]
 
 

@@ -5,7 +5,7 @@
 Training material: the IXI subjects of ``shared/data/subjects_t1`` except the held-out ones
 (validation: IXI014; test: IXI049, IXI051), plus the MNI templates ``avg152T1`` and
 ``single_subj_T1``; brain prior from the training subjects' DLMUSE label maps. Seeded; the
-training itself is capped at ``--max-minutes``.
+training stops after a fixed number of iterations (``--stop-after``).
 
 Then, on the validation subject only (the test subjects are never touched here): the finding
 thresholds of the model and of the z-score baseline (Dice-optimal on validation lesions, raised
@@ -105,8 +105,12 @@ def card(config: TrainingConfig, settings: AnomalySettings, notes: dict, parity:
             "misalignment at the brain's border is excluded by an eroded brain mask.",
             "Evaluated on synthetic lesions (real shapes, simulated intensities) and simulated k-space artefacts; "
             "figures on real pathology will be lower.",
-            "Artefact labels (motion/ghosting/spike) come from simple k-space and background features calibrated on "
-            "7 healthy scans; brain-extracted scans have no background feature.",
+            "Artefact labels (motion/ghosting/spike) come from simple k-space, blur and background features calibrated "
+            "on 7 healthy scans; brain-extracted scans have no background or blur feature; severe ghosting can be "
+            "labelled as a spike.",
+            "Scans from other scanners or sequences (e.g. a 3 T MPRAGE) can light up healthy white matter: on the "
+            "project's real stroke scan the lesion is found, but the strongest finding is in the healthy right "
+            "periventricular white matter. Read findings next to the images, never instead of them.",
         ],
         "license": "CC-BY-SA-3.0 (weights derived from IXI images; training also used GPL-2.0 SPM templates)",
         "references": [
@@ -171,12 +175,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "medsynth-anomaly-work",
                         help="cache of aligned scans and the validation benchmark")
     parser.add_argument("--iterations", type=int, default=TrainingConfig.iterations)
-    parser.add_argument("--max-minutes", type=float, default=TrainingConfig.max_minutes)
+    parser.add_argument("--stop-after", type=int, default=TrainingConfig.stop_after,
+                        help="stop after this many iterations of the schedule (default: the built-in recipe's)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.data is None:
         parser.error("the shared data corpus was not found; give --data")
-    config = TrainingConfig(iterations=args.iterations, max_minutes=args.max_minutes, seed=args.seed)
+    config = TrainingConfig(iterations=args.iterations, stop_after=args.stop_after, seed=args.seed)
     build(args.out, args.data, args.work, config)
     return 0
 

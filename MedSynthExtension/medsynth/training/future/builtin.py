@@ -35,7 +35,8 @@ from medsynth.training.cards import write_card
 from medsynth.training.future.bids import BidsWriter, read_longitudinal
 from medsynth.training.future.card import build_card
 from medsynth.training.future.dataset import build_examples, load_anatomy
-from medsynth.training.future.evaluate import HELD_OUT, card_metrics, evaluate_subject, ixi_subjects, table_markdown
+from medsynth.training.future.evaluate import (HELD_OUT, card_metrics, evaluate_subject, ixi_subjects, region_dice,
+                                               table_markdown)
 from medsynth.training.future.export import conditional_parity, export_model
 from medsynth.training.future.literature import DIAGNOSES
 from medsynth.training.future.model import NetConfig, parameter_count
@@ -126,21 +127,38 @@ def build(out: Path, work: Path | None, bids: Path | None, pipeline: str, visits
                   f"regions against the real parcellations) source RMSE {head_rmse:.3f} %/yr; "
                   f"config {json.dumps(config.to_dict())}"),
     }
-    validation = {"data": f"held-out IXI subjects {', '.join(HELD_OUT)}", "metrics": {},
-                  "parity_max_abs_diff": parity.max_abs_diff}
+    validation = {"data": (f"held-out IXI subjects {', '.join(HELD_OUT)}; conditions: age {EVALUATION_AGE:g}, "
+                           f"{EVALUATION_YEARS:g} years, each diagnosis; regional change measured on the model's output "
+                           "with the subjects' real DLMUSE labels; images compared with the simulated follow-up (copying "
+                           "the input is the no-change baseline)"),
+                  "metrics": {}, "parity_max_abs_diff": parity.max_abs_diff}
     write_card(out, build_card(MODEL_ID, VERSION, spec, net, training_block, validation), weights)
-    log("4/4 evaluating on the held-out subjects")
-    generator = OnnxGenerator(_entry(out))
-    cases = [case for subject in held_out
-             for case in evaluate_subject(generator, subject, DIAGNOSES, EVALUATION_YEARS, EVALUATION_AGE)]
-    log(table_markdown(cases))
-    validation["data"] += (f"; conditions: age {EVALUATION_AGE:g}, {EVALUATION_YEARS:g} years, each diagnosis; regional "
-                           "change measured on the model's output with the subjects' real DLMUSE labels; images compared "
-                           "with the simulated follow-up (copying the input is the no-change baseline)")
-    validation["metrics"] = card_metrics(cases)
-    parsed = write_card(out, build_card(MODEL_ID, VERSION, spec, net, training_block, validation), weights)
+    card = evaluate_model_folder(out, log)
     log(f"wrote {out} ({weights.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s")
-    return dict(parsed.raw)
+    return card
+
+
+def evaluate_model_folder(out: Path, log=print) -> dict:
+    """Evaluate the model in ``out`` on the held-out subjects through the run-time task and write
+    the numbers into its card's ``validation.metrics`` (also after a change of the runtime)."""
+    data = shared_data_dir()
+    if data is None:
+        raise InputError("The IXI subjects (shared/data/subjects_t1) are needed; set MEDSYNTH_SHARED_DATA.")
+    log("4/4 evaluating on the held-out subjects")
+    entry = _entry(out)
+    generator = OnnxGenerator(entry)
+    subjects = [subject for subject in ixi_subjects(data / "subjects_t1") if subject.id in HELD_OUT]
+    cases = [case for subject in subjects
+             for case in evaluate_subject(generator, subject, DIAGNOSES, EVALUATION_YEARS, EVALUATION_AGE)]
+    dice = [region_dice(generator, subject) for subject in subjects]
+    log(table_markdown(cases))
+    log("region Dice (model regions vs DLMUSE): " + "; ".join(
+        f"{s.id}: " + ", ".join(f"{k} {v:.2f}" for k, v in d.items()) for s, d in zip(subjects, dice)))
+    card = {key: value for key, value in entry.card.raw.items() if key != "weights"}
+    text = build_card(MODEL_ID, VERSION, FutureSpec(), NetConfig(), card["training"], card["validation"])
+    card.update({key: text[key] for key in ("name", "intended_use", "limitations", "license", "references")})
+    card["validation"] = dict(card["validation"], metrics=card_metrics(cases, dice))
+    return dict(write_card(out, card, entry.weights_path).raw)
 
 
 def _save_checkpoint(model, path: Path) -> None:
@@ -167,7 +185,12 @@ def main(argv=None) -> None:
     parser.add_argument("--iterations", type=int, default=TrainConfig.iterations)
     parser.add_argument("--time-limit", type=float, default=TrainConfig.time_limit_s, help="seconds of training at most")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="only re-run the held-out evaluation of the model in --out and update its card")
     args = parser.parse_args(argv)
+    if args.evaluate_only:
+        evaluate_model_folder(args.out)
+        return
     config = TrainConfig(iterations=args.iterations, time_limit_s=args.time_limit, seed=args.seed)
     build(args.out, args.work, args.bids, args.pipeline, args.visits_per_subject, config, NetConfig())
 

@@ -10,7 +10,8 @@ share an IXI scan) are loaded and calibrated once.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Sequence
 
 import numpy as np
@@ -29,12 +30,17 @@ from medsynth.training.future.spec import FutureSpec
 
 @dataclass
 class Anatomy:
-    """One baseline on the model grid: normalised T1 (float32) and region indices (uint8)."""
+    """One baseline on the model grid: normalised T1 (float32), region indices (uint8), spacing
+    (mm, z y x); its mixing matrix (:func:`.calibrate.mixing_matrix`, seconds) on first use."""
 
     key: str
     image: np.ndarray
     grouped: np.ndarray
-    matrix: np.ndarray = field(repr=False)
+    spacing: tuple[float, float, float]
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        return mixing_matrix(one_hot(self.grouped), self.spacing)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def load_anatomy(t1: sitk.Image, labels: sitk.Image, spec: FutureSpec) -> Anatom
     if grouped.shape != image.shape:
         raise InputError("The parcellation does not cover the T1's grid; it must be the T1's own parcellation.")
     digest = hashlib.sha256(image.tobytes() + grouped.tobytes()).hexdigest()
-    return Anatomy(digest, image.astype(np.float32), grouped, mixing_matrix(one_hot(grouped), spec.spacing_zyx))
+    return Anatomy(digest, image.astype(np.float32), grouped, spec.spacing_zyx)
 
 
 def build_examples(pairs: Sequence[LongitudinalPair], spec: FutureSpec,

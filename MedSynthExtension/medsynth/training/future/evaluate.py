@@ -24,8 +24,11 @@ import SimpleITK as sitk
 from medsynth.io import read_image
 from medsynth.metrics.synthrad import ssim_map
 from medsynth.runtime.onnx_model import OnnxGenerator
+from medsynth.geometry import plan_model_grid, to_model_grid
+from medsynth.runtime.generate import run_generator
 from medsynth.tasks.future import predict_future
-from medsynth.tasks.future_regions import BRAIN_REGIONS
+from medsynth.tasks.future_regions import BRAIN_REGIONS, PROBABILITY_PREFIX, REGION_NAMES, group_labels
+from medsynth.training.future.dataset import labels_on_grid
 from medsynth.training.future.literature import literature_range
 from medsynth.training.future.simulate import ProgressionSimulator
 
@@ -112,6 +115,20 @@ def evaluate_subject(model: OnnxGenerator, subject: Subject, diagnoses: Sequence
     return cases
 
 
+def region_dice(model: OnnxGenerator, subject: Subject) -> dict[str, float]:
+    """Dice of the model's most probable regions against the subject's grouped DLMUSE labels, on the
+    model grid (the network's own view; the conditions do not affect the regions)."""
+    t1, labels = read_image(subject.t1), read_image(subject.labels)
+    card = model.card
+    plan = plan_model_grid(t1, card.orientation, card.spacing_mm, card.field_of_view_mm)
+    on_grid = to_model_grid(t1, plan, default_value=float(sitk.GetArrayViewFromImage(t1).min()))
+    run = run_generator(model, on_grid, {"age": 72.0, "sex": subject.sex, "diagnosis": "CN", "years": 1.0})
+    predicted = np.stack([sitk.GetArrayFromImage(run.images[PROBABILITY_PREFIX + name]) for name in REGION_NAMES]).argmax(0)
+    truth = group_labels(sitk.GetArrayFromImage(labels_on_grid(labels, plan)))
+    return {name: float(2 * np.sum((predicted == k) & (truth == k)) / max(np.sum(predicted == k) + np.sum(truth == k), 1))
+            for k, name in enumerate(REGION_NAMES)}
+
+
 def _whole_brain_rate(before: dict[str, float], after: dict[str, float], years: float) -> float:
     total_before = sum(before[name] for name in BRAIN_REGIONS)
     total_after = sum(after[name] for name in BRAIN_REGIONS)
@@ -133,9 +150,12 @@ def table_markdown(cases: Iterable[HeldOutCase]) -> str:
     return "\n".join(lines)
 
 
-def card_metrics(cases: Sequence[HeldOutCase]) -> dict:
-    """Summary numbers for the card's ``validation.metrics``."""
+def card_metrics(cases: Sequence[HeldOutCase], dice: Sequence[dict[str, float]] = ()) -> dict:
+    """Summary numbers for the card's ``validation.metrics`` (``dice``: :func:`region_dice` per subject)."""
     metrics: dict[str, object] = {}
+    for name in ("hippocampus", "ventricles", "cortex", "white_matter", "csf_external"):
+        if dice:
+            metrics[f"region_dice_{name}"] = round(float(np.mean([d[name] for d in dice])), 3)
     for diagnosis in sorted({c.diagnosis for c in cases}, key=("CN", "MCI", "AD").index):
         group = [c for c in cases if c.diagnosis == diagnosis]
         for region in ("hippocampus", "ventricles", "whole_brain"):

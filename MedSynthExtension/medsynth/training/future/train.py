@@ -36,8 +36,8 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     time_limit_s: float = 840.0
-    focus_fraction: float = 0.4
-    anywhere_fraction: float = 0.25
+    focus_fraction: float = 0.35
+    anywhere_fraction: float = 0.4
     rotation_degrees: float = 8.0
     source_scale: float = 5.0
     log_every: int = 100
