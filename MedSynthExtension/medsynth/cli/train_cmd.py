@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import textwrap
 from pathlib import Path
 
 from medsynth.errors import MedSynthError
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Train a generator and write its ONNX file and model card.")
     tasks = parser.add_subparsers(dest="train_task", metavar="TASK", required=True)
     _register_synth_ct(tasks)
+    _register_anomaly(tasks)
 
 
 def _register_synth_ct(tasks: argparse._SubParsersAction) -> None:
@@ -53,6 +55,65 @@ def _register_synth_ct(tasks: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_synth_ct)
 
 
+_ANOMALY_DESCRIPTION = """\
+Train a healthy-brain reconstruction model for anomaly maps from a folder of healthy T1 scans
+(whole head, not skull-stripped): BIDS (sub-*/[ses-*/]anat/*_T1w.nii.gz) or a flat folder of
+images. Every scan is registered to an MNI T1 template; a brain label map (> 0 = brain, e.g. a
+DLMUSE parcellation) in --labels whose file name starts with the scan's name gives the brain
+prior. Then a 3D UNet denoising autoencoder is trained, the healthy population statistics are
+computed, and MODEL_DIR gets model.onnx (torch vs onnxruntime parity checked) and card.json.
+
+Validation: a seeded --validation-fraction of the scans (at least 1; of a BIDS folder, whole
+subjects), or the scans named with --validation, is held out. There is no lesion benchmark for
+your folder, so the thresholds are set on these healthy scans:
+{rule}
+
+Use the model with its id, from a models path that holds MODEL_DIR's parent folder:
+
+  medsynth train anomaly --data healthy/ --labels labels/ --out models/anomaly-site-a --model-id anomaly-site-a
+  MEDSYNTH_MODELS_PATH=models medsynth anomaly-map T1.nii.gz heat.nii.gz --model anomaly-site-a
+"""
+
+
+def _register_anomaly(tasks: argparse._SubParsersAction) -> None:
+    # The help quotes the rule the trainer applies (one text); that module imports no torch.
+    from medsynth.training.anomaly.pipeline import THRESHOLD_RULE
+
+    parser = tasks.add_parser("anomaly", help="healthy-brain T1 reconstruction (anomaly maps) from healthy scans",
+                              description=_ANOMALY_DESCRIPTION.format(rule=textwrap.fill(THRESHOLD_RULE, 96)),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, metavar="FOLDER", help="folder of healthy T1 scans")
+    parser.add_argument("--out", required=True, type=Path, metavar="MODEL_DIR",
+                        help="model folder to write (model.onnx, card.json)")
+    parser.add_argument("--labels", type=Path, metavar="LABELS_DIR",
+                        help="brain label maps, matched to the scans by file-name prefix (needed for the brain prior)")
+    parser.add_argument("--template", type=Path, metavar="MNI_T1",
+                        help="MNI-space T1 template for the first registration (default: SPM's avg152T1 of the "
+                             "shared data corpus, if present)")
+    parser.add_argument("--model-id", default="anomaly-custom", help="model id in the card (default %(default)s)")
+    parser.add_argument("--version", default="1.0.0", help="model version (default %(default)s)")
+    parser.add_argument("--iterations", type=int, default=700, help="length of the learning-rate schedule "
+                                                                    "(default %(default)s)")
+    parser.add_argument("--stop-after", type=int, metavar="N",
+                        help="stop after N iterations of the schedule (default: run it all)")
+    parser.add_argument("--channels", default="16,32,64,128",
+                        help="UNet channels per level, 2 to 4 levels (default %(default)s)")
+    parser.add_argument("--patch", default="64,64,64", help="training patch size z,y,x in voxels, each a multiple of "
+                                                            "2^(levels-1) (default %(default)s)")
+    held_out = parser.add_mutually_exclusive_group()
+    held_out.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
+                          help="fraction of the scans (BIDS: of the subjects) held out for validation, at least 1 "
+                               "(default %(default)s)")
+    held_out.add_argument("--validation", nargs="+", default=[], metavar="NAME",
+                          help="hold out these scans instead (file names, or the start of names, e.g. sub-07)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch and onnxruntime CPU threads (default %(default)s)")
+    parser.add_argument("--work", type=Path, metavar="DIR",
+                        help="keep the aligned training scans here and reuse them when run again (default: not kept)")
+    parser.set_defaults(func=run_anomaly)
+
+
 def _numbers(text: str, kind: type, count: int, option: str) -> tuple:
     try:
         values = tuple(kind(part) for part in text.split(","))
@@ -73,7 +134,7 @@ def _command_line(args: argparse.Namespace) -> str:
     return "medsynth train synth-ct " + " ".join(shlex.quote(option) for option in options)
 
 
-def run_synth_ct(args: argparse.Namespace) -> int:
+def _require_training_extra() -> None:
     from medsynth.training import prefer_passive_openmp
 
     prefer_passive_openmp()
@@ -83,6 +144,10 @@ def run_synth_ct(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise TrainingExtraMissing(f"Training needs the training extra ({exc.name} is missing): "
                                    "pip install 'medsynth[training]'.") from None
+
+
+def run_synth_ct(args: argparse.Namespace) -> int:
+    _require_training_extra()
     from dataclasses import replace
 
     from medsynth.training.synthct.model import ModelConfig, channels_from_text
@@ -107,4 +172,53 @@ def run_synth_ct(args: argparse.Namespace) -> int:
         command=_command_line(args))
     card = train_from_folder(options)
     print(f"wrote {args.out / card.weights_file} and card.json (model {card.id} {card.version})")
+    return 0
+
+
+def _anomaly_command_line(args: argparse.Namespace) -> str:
+    """The equivalent command line (for the card), rebuilt from the parsed options."""
+    options = ["--data", str(args.data), "--out", str(args.out)]
+    for option, value in (("--labels", args.labels), ("--template", args.template),
+                          ("--stop-after", args.stop_after), ("--work", args.work)):
+        if value is not None:
+            options += [option, str(value)]
+    options += ["--model-id", args.model_id, "--version", args.version, "--iterations", str(args.iterations),
+                "--channels", args.channels, "--patch", args.patch]
+    if args.validation:
+        options += ["--validation", *args.validation]
+    else:
+        options += ["--validation-fraction", str(args.validation_fraction)]
+    options += ["--seed", str(args.seed), "--threads", str(args.threads)]
+    return "medsynth train anomaly " + " ".join(shlex.quote(option) for option in options)
+
+
+def run_anomaly(args: argparse.Namespace) -> int:
+    channels = _numbers(args.channels, int, len(args.channels.split(",")), "--channels")
+    if not 2 <= len(channels) <= 4 or min(channels) < 1:
+        raise MedSynthError(f"--channels must be 2 to 4 positive numbers (the padded MNI grid allows 3 halvings), "
+                            f"got {args.channels!r}.")
+    patch = _numbers(args.patch, int, 3, "--patch")
+    step = 2 ** (len(channels) - 1)
+    if min(patch) < step or any(size % step for size in patch):
+        raise MedSynthError(f"--patch sizes must be multiples of {step} (with {len(channels)} levels), "
+                            f"got {args.patch!r}.")
+    for option, value in (("--iterations", args.iterations), ("--threads", args.threads)):
+        if value < 1:
+            raise MedSynthError(f"{option} must be at least 1, got {value}.")
+    if args.stop_after is not None and args.stop_after < 1:
+        raise MedSynthError(f"--stop-after must be at least 1, got {args.stop_after}.")
+    _require_training_extra()
+    from medsynth.training.anomaly.pipeline import FolderTrainingOptions, train_from_folder
+    from medsynth.training.anomaly.spec import TrainingConfig
+
+    config = TrainingConfig(channels=channels, patch_size=patch, iterations=args.iterations, stop_after=args.stop_after,
+                            seed=args.seed, threads=args.threads)
+    options = FolderTrainingOptions(
+        data=args.data, out=args.out, labels=args.labels, template=args.template, model_id=args.model_id,
+        version=args.version, validation_fraction=args.validation_fraction, validation=tuple(args.validation),
+        work=args.work, config=config, command=_anomaly_command_line(args))
+    card = train_from_folder(options)
+    print(f"wrote {args.out / card.weights_file} and card.json (model {card.id} {card.version}); use it with "
+          f"MEDSYNTH_MODELS_PATH={args.out.resolve().parent} medsynth anomaly-map T1.nii.gz heat.nii.gz "
+          f"--model {card.id}")
     return 0

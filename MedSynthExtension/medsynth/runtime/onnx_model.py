@@ -14,9 +14,9 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from medsynth.errors import ModelError
+from medsynth.errors import InputError, ModelError
 from medsynth.models.card import ModelCard
-from medsynth.models.registry import ModelEntry
+from medsynth.models.registry import ModelEntry, ModelRegistry
 
 #: Input channels every MedSynth image input has (one scalar volume).
 IMAGE_CHANNELS = 1
@@ -88,3 +88,18 @@ class OnnxGenerator:
         for have, want in zip(actual, expected):
             if want is not None and isinstance(have, int) and have != want:
                 raise ModelError(f"{what} has shape {list(actual)}, which contradicts its card (expected {list(expected)}).")
+
+
+def generator_for(model: ModelEntry | OnnxGenerator | str | None, task: str, what: str,
+                  registry: ModelRegistry | None = None) -> OnnxGenerator:
+    """An :class:`OnnxGenerator` for a ``task`` model given as generator, entry, id or None (the
+    registry's default for the task); ``what`` names the task for the error message
+    (e.g. "synthetic-CT"). Raises :class:`InputError` for a model of another task."""
+    if isinstance(model, OnnxGenerator):
+        generator = model
+    else:
+        entry = model if isinstance(model, ModelEntry) else (registry or ModelRegistry.default()).find(model, task=task)
+        generator = OnnxGenerator(entry)
+    if generator.card.task != task:
+        raise InputError(f"Model {generator.card.id} is a '{generator.card.task}' model, not a {what} model.")
+    return generator

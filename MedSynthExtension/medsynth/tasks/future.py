@@ -45,7 +45,7 @@ from medsynth.provenance import Provenance
 from medsynth.qa import check_volume
 from medsynth.runtime.conditioning import encode_conditions
 from medsynth.runtime.generate import check_modality, run_generator
-from medsynth.runtime.onnx_model import OnnxGenerator
+from medsynth.runtime.onnx_model import OnnxGenerator, generator_for
 from medsynth.tasks.future_field import (close_volume_budget, displacement_transform, exponentiate,
                                          velocity_from_change, volume_ratio, warp)
 from medsynth.tasks.future_qa import check_t1_contrast, check_t1_intensity_profile
@@ -96,17 +96,6 @@ class FutureResult:
         return self.predictions[-1]
 
 
-def resolve_model(model: ModelEntry | OnnxGenerator | str | None, registry: ModelRegistry | None = None) -> OnnxGenerator:
-    """An :class:`OnnxGenerator` for a future-mri model given as generator, entry, id or None (default)."""
-    if isinstance(model, OnnxGenerator):
-        generator = model
-    else:
-        entry = model if isinstance(model, ModelEntry) else (registry or ModelRegistry.default()).find(model, task=TASK)
-        generator = OnnxGenerator(entry)
-    if generator.card.task != TASK:
-        raise InputError(f"Model {generator.card.id} is a '{generator.card.task}' model, not a future-MRI model.")
-    return generator
-
 
 def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: float | Sequence[float],
                    labels: sitk.Image | None = None, model: ModelEntry | OnnxGenerator | str | None = None,
@@ -120,7 +109,7 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
     """
     started = time.perf_counter()
     check_volume(t1, "T1")
-    generator = resolve_model(model, registry)
+    generator = generator_for(model, TASK, "future-MRI", registry)
     card = generator.card
     check_modality(t1, card.modality)
     intervals = _intervals(years)

@@ -24,27 +24,17 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from medsynth.benchmarks.anomaly.build import HELD_OUT_SPLIT, build_benchmark, held_out_inputs
 from medsynth.benchmarks.anomaly.evaluate import CaseOutcome, score_cases
-from medsynth.io import read_image
 from medsynth.metrics.anomaly import validation_threshold
-from medsynth.models.registry import ModelRegistry
-from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.sample_data import shared_data_dir
-from medsynth.tasks.anomaly import analyse_scan
-from medsynth.tasks.anomaly_artefacts import reference_statistics
 from medsynth.tasks.anomaly_findings import find_findings
 from medsynth.tasks.anomaly_settings import AnomalySettings
-from medsynth.training.anomaly.augment import BatchMaker
-from medsynth.training.anomaly.data import (HealthyScan, build_template_and_prior, find_healthy_scans, load_prepared,
-                                            prepare_scans, save_prepared)
-from medsynth.training.anomaly.export import export_anomaly_model, inference_block, input_block, outputs_block
-from medsynth.training.anomaly.population import intensity_maps, residual_maps
+from medsynth.training.anomaly.data import HealthyScan, find_healthy_scans
+from medsynth.training.anomaly.export import WEIGHTS_FILE, inference_block, input_block, outputs_block
+from medsynth.training.anomaly.pipeline import train_healthy_model
 from medsynth.training.anomaly.spec import TrainingConfig
-from medsynth.training.anomaly.train import train_network
-from medsynth.training.cards import software_versions, write_card
+from medsynth.training.cards import write_card
 
 MODEL_ID = "anomaly-brain-t1"
 VALIDATION_SUBJECTS = HELD_OUT_SPLIT["validation"]
@@ -123,37 +113,11 @@ def card(config: TrainingConfig, settings: AnomalySettings, notes: dict, parity:
 
 def build(out: Path, data: Path, work: Path, config: TrainingConfig, log=print) -> Path:
     started = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    scans = training_scans(data)
-    cached = load_prepared(work / "prepared.npz", [s.name for s in scans])
-    if cached is None:
-        template = read_image(data / "templates" / "avg152T1.nii.gz")
-        head_template, prior = build_template_and_prior(scans, template, config.normalization, log)
-        prepared = prepare_scans(scans, head_template, prior, config.normalization, log)
-        save_prepared(work / "prepared.npz", prepared, head_template, prior)
-    else:
-        prepared, head_template, prior = cached
-    inputs, masks = [p.network_input for p in prepared], [p.brain_mask for p in prepared]
-    maps = {"brain_prior": prior, **intensity_maps(prepared, head_template, prior)}
-    atlas = maps["template"].astype(np.float16).astype(np.float32)  # exactly what the exported graph holds
-    outcome = train_network(inputs, masks, prior, atlas, config, log)
-    settings = AnomalySettings()
-    maker = BatchMaker(inputs, masks, prior, atlas, config)
-    maps.update(residual_maps(outcome.network, prepared, atlas, maker, settings, log=log))
-    parity = export_anomaly_model(outcome.network, maps, out, inputs[0])
-    log(f"parity: max |torch − onnxruntime| = {parity.max_abs_diff:.2e}")
-    notes = {"config": config.to_dict(), "iterations_done": outcome.iterations,
-             "training_minutes": round(outcome.seconds / 60, 2), "final_l1": round(outcome.final_loss, 4),
-             "parameters": outcome.parameters, "software": software_versions()}
-    write_card(out, card(config, settings, notes, parity.max_abs_diff, {}), out / "model.onnx")
-    model = OnnxGenerator(ModelRegistry([("built", out.parent)]).find(MODEL_ID), threads=config.threads)
-
-    features = []
-    for scan in (s for s in scans if not s.in_mni):
-        results = analyse_scan(read_image(scan.path), model, ("model", "baseline"), brain_extracted=False)
-        features.append({**results["model"].artefact.features, **results["baseline"].artefact.features})
-    settings = settings.with_values(artefact_reference=reference_statistics(features))
+    trained = train_healthy_model(
+        training_scans(data), data / "templates" / "avg152T1.nii.gz", out, config,
+        lambda settings, notes, parity: card(config, settings, notes, parity, {}), cache=work / "prepared.npz", log=log)
+    model, settings, notes, parity = trained.model, trained.settings, trained.notes, trained.parity
     build_benchmark(work / "validation", {"validation": held_out_inputs(data, VALIDATION_SUBJECTS)}, data / "lesions_mni",
                     data / "templates" / "avg152T1.nii.gz", log=log)
     outcomes = score_cases(work / "validation", model, ("model", "baseline"), settings, ("validation",), log=log)
@@ -162,9 +126,9 @@ def build(out: Path, data: Path, work: Path, config: TrainingConfig, log=print) 
         baseline_threshold=finding_threshold(outcomes, "baseline", settings.min_finding_ml),
         artefact_threshold=artefact_threshold(outcomes))
     notes["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
-    write_card(out, card(config, settings, notes, parity.max_abs_diff, {}), out / "model.onnx")
+    write_card(out, card(config, settings, notes, parity, {}), out / WEIGHTS_FILE)
     log(f"wrote {out}: thresholds model {settings.threshold}, baseline {settings.baseline_threshold}, "
-        f"artefact {settings.artefact_threshold}; training {outcome.seconds / 60:.1f} min")
+        f"artefact {settings.artefact_threshold}; training {notes['training_minutes']:.1f} min")
     return out
 
 
@@ -182,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data is None:
         parser.error("the shared data corpus was not found; give --data")
     config = TrainingConfig(iterations=args.iterations, stop_after=args.stop_after, seed=args.seed)
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)  # ITK's multi-threaded registration is not run-to-run stable
     build(args.out, args.data, args.work, config)
     return 0
 

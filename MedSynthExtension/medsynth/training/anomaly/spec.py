@@ -42,7 +42,8 @@ class TrainingConfig:
     final_lr_fraction: float = 0.05
     #: Stop after this many iterations of the ``iterations``-long schedule (None: run it all). The
     #: built-in model stops at 354 of 700, where the 13.5-minute budget it was first trained under
-    #: ended; a fixed count (not a clock) makes its command reproduce it on any machine.
+    #: ended; a fixed count (not a clock), with SimpleITK registration on one thread, makes its
+    #: command repeatable (prepared scans cached by an earlier run are float16, see data.save_prepared).
     stop_after: int | None = 354
     noise_sd: float = 0.2
     noise_cell_voxels: int = 8
