@@ -34,16 +34,17 @@ from medsynth.models.registry import ModelEntry, ModelRegistry
 from medsynth.provenance import Provenance
 from medsynth.qa import check_volume
 from medsynth.runtime.generate import check_modality, run_generator
-from medsynth.runtime.onnx_model import OnnxGenerator
+from medsynth.runtime.onnx_model import OnnxGenerator, generator_for
 from medsynth.tasks.masks import foreground_mask_array
 
 TASK = "synth-ct"
 #: Physical extent (mm) every axis of the input must have: a head MR is 100–300 mm across;
 #: outside this range the image is a slab, a detail view or a body scan, not what the models saw.
 FIELD_OF_VIEW_RANGE_MM = (64.0, 400.0)
-#: Otsu fraction of the MR's body outline (see :func:`medsynth.tasks.masks.head_mask`): below the
-#: half-Otsu default, so dark skin and partial-volume voxels at the edge of the head are inside.
-OUTLINE_THRESHOLD_FRACTION = 0.35
+#: Otsu fraction of the MR's body outline (see :func:`medsynth.tasks.masks.head_mask`): well below
+#: the half-Otsu default, so dark skin and partial-volume voxels at the edge of the head are inside
+#: (on sharp head MRs the outline hardly moves between 0.2 and 0.5; on smooth ones it matters).
+OUTLINE_THRESHOLD_FRACTION = 0.25
 #: The head mask is the outline grown by this margin; outside it the synthetic CT is air.
 HEAD_MASK_MARGIN_MM = 6.0
 #: Inside the outline, within this depth of its surface, HU are at least the floor (fat).
@@ -80,17 +81,6 @@ def check_field_of_view(image: sitk.Image, limits_mm: tuple[float, float] = FIEL
                          "(not a thin slab, a detail view or a body scan).")
 
 
-def resolve_model(model: ModelEntry | OnnxGenerator | str | None, registry: ModelRegistry | None = None) -> OnnxGenerator:
-    """An :class:`OnnxGenerator` for a synth-ct model given as generator, entry, id or None (default)."""
-    if isinstance(model, OnnxGenerator):
-        generator = model
-    else:
-        entry = model if isinstance(model, ModelEntry) else (registry or ModelRegistry.default()).find(model, task=TASK)
-        generator = OnnxGenerator(entry)
-    if generator.card.task != TASK:
-        raise InputError(f"Model {generator.card.id} is a '{generator.card.task}' model, not a synthetic-CT model.")
-    return generator
-
 
 def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = None, mask: sitk.Image | None = None,
              uncertainty: bool = False, tta_passes: int | None = None, progress: ProgressCallback | None = None,
@@ -106,7 +96,7 @@ def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = No
     started = time.perf_counter()
     check_volume(mr, "MR")
     check_field_of_view(mr)
-    generator = resolve_model(model, registry)
+    generator = generator_for(model, TASK, "synthetic-CT", registry)
     check_modality(mr, generator.card.modality)
     passes = tta_passes if tta_passes is not None else (len(TTA_VARIANTS) if uncertainty else 1)
     if not 1 <= passes <= len(TTA_VARIANTS):

@@ -99,6 +99,7 @@ def register_template(template_t1: sitk.Image, mr: sitk.Image, seed: int = 0, sp
     method.SetShrinkFactorsPerLevel([2, 1, 1])
     method.SetSmoothingSigmasPerLevel([2.0, 1.0, 0.0])
     method.SetInitialTransform(initial, inPlace=False)
+    method.SetNumberOfThreads(1)  # multi-threaded metric sums differ run to run; one thread is reproducible
     return method.Execute(fixed, moving)
 
 

@@ -70,6 +70,13 @@ def demo_runtime(context: DemoContext) -> dict:
     return {"input": str(source), "output": edges.GetName()}
 
 
+def demo_synthct(context: DemoContext) -> dict:
+    """The synthetic CT of a real head MR (MedSynthCT) with uncertainty, pictures and a DICOM series."""
+    from MedSynthCTLib.demo_step import demo_synthct as synthct_step
+
+    return synthct_step(context)
+
+
 def demo_future(context: DemoContext) -> dict:
     """A real subject's T1 five years ahead (MedSynthFuture), change map pictures and volume table."""
     from MedSynthFutureLib.demo_step import demo_future as future_step
@@ -87,6 +94,7 @@ def demo_anomaly(context: DemoContext) -> dict:
 #: Demo steps in order; later capabilities add theirs here.
 STEPS: list[tuple[str, Callable[[DemoContext], dict]]] = [
     ("runtime", demo_runtime),
+    ("synthct", demo_synthct),
     ("future", demo_future),
     ("anomaly", demo_anomaly),
 ]

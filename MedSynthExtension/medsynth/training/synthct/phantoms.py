@@ -15,9 +15,11 @@ that share one anatomy by construction:
 Each draw then deforms the anatomy (rotation, anisotropic scaling, elastic warp, left/right
 flip), picks a random MR contrast (T1-like tissue ordering most of the time, fully random
 otherwise), and adds MR acquisition effects (bias field, blur, noise, gamma, zeroed
-background). With some probability both images are blurred together, which imitates
-population-average templates and low-resolution scans: a blurred MR must map to a blurred CT,
-not to a sharp skull. The MR is normalised and masked exactly as the runtime does.
+background). Some draws are *template pairs*: the MR is the average of one simulated population
+of that anatomy and the CT the average of another, as a public MR template and a CT template
+line up; some have the CT slightly misregistered, as registered real pairs do; some are blurred
+together with their CT (low-resolution scans). A smooth, noise-free MR must therefore map to a
+smooth CT, not to a sharp skull. The MR is normalised and masked exactly as the runtime does.
 
 Validation data never enters here: not ``templates/avg152*``, ``scct*`` nor ``head_mr_skull/``.
 """
@@ -75,16 +77,17 @@ class AugmentationRanges:
     mr_blur_voxels: float = 0.8
     bias_strength: float = 0.25
     texture_strength: float = 0.06
-    noise_range: tuple[float, float] = (0.003, 0.05)
+    noise_range: tuple[float, float] = (0.012, 0.05)
     gamma_log_std: float = 0.25
     random_contrast_probability: float = 0.2
-    population_probability: float = 0.35
-    population_members: tuple[int, int] = (4, 8)
-    population_scale: float = 0.06
-    population_rotation_deg: float = 4.0
-    population_shift_mm: float = 4.0
+    population_probability: float = 0.9
+    population_members: tuple[int, int] = (10, 20)
+    population_scale: float = 0.05
+    population_rotation_deg: float = 3.0
+    population_shift_mm: float = 3.0
     population_elastic_mm: float = 3.0
     population_blur_voxels: tuple[float, float] = (0.6, 1.5)
+    population_spread: tuple[float, float] = (0.8, 2.5)
     misregistration_probability: float = 0.3
     misregistration_mm: float = 1.0
     zero_background_probability: float = 0.3
@@ -159,7 +162,7 @@ def ixi_sources(data_dir: Path, bone_quantiles: np.ndarray) -> list[PhantomSourc
 
     The T1 is read as a tissue map, relative to its white-matter level r = T1 / WM:
     brain from the DLMUSE parcellation (ventricles → CSF, else r < 0.5 CSF, < 0.85 GM, else WM);
-    dark (r < 0.3) voxels within 3 mm outside the brain → extracerebral CSF; dark voxels within
+    dark (r < 0.3) voxels touching the brain (2 mm) → extracerebral CSF; dark voxels within
     12 mm of the intracranial space → skull tables (bone HU from the real skull's upper
     quantiles), closed by 3 mm so the diploë between the tables is bone too (marrow HU from the
     lower quantiles); other thick dark regions → air (sinuses, airways); the rest of the body →
@@ -187,7 +190,7 @@ def _ixi_source(name: str, t1: np.ndarray, labels: np.ndarray, spacing: tuple[fl
     brain[parcellated] = np.where(ratio[parcellated] < 0.5, CSF, np.where(ratio[parcellated] < 0.85, GM, WM))
     brain[np.isin(labels, MUSE_VENTRICLES)] = CSF
     dark = (ratio < 0.3) & body
-    outer_csf = ndi.binary_dilation(parcellated, _ball(3.0, spacing)) & dark & ~parcellated
+    outer_csf = ndi.binary_dilation(parcellated, _ball(2.0, spacing)) & dark & ~parcellated
     brain[outer_csf] = CSF
     intracranial = brain > 0
     distance = ndi.distance_transform_edt(~intracranial, sampling=spacing)
@@ -370,12 +373,14 @@ def random_pose(rng: np.random.Generator, ranges: AugmentationRanges) -> Pose:
     return Pose(matrix, rng.uniform(-ranges.shift_mm, ranges.shift_mm, 3))
 
 
-def member_pose(pose: Pose, rng: np.random.Generator, ranges: AugmentationRanges) -> Pose:
+def member_pose(pose: Pose, rng: np.random.Generator, ranges: AugmentationRanges, spread: float = 1.0) -> Pose:
     """One member of a simulated population around ``pose``: its own head size, tilt and position,
-    as the scans averaged into a template still differ after affine registration."""
-    jitter = np.deg2rad(rng.uniform(-ranges.population_rotation_deg, ranges.population_rotation_deg, 3))
-    scale = 1 + rng.uniform(-ranges.population_scale, ranges.population_scale, 3)
-    shift = pose.shift_mm + rng.uniform(-ranges.population_shift_mm, ranges.population_shift_mm, 3)
+    as the scans averaged into a template still differ after affine registration. ``spread``
+    scales the population ranges (how tightly a template's scans were registered)."""
+    angle = ranges.population_rotation_deg * spread
+    jitter = np.deg2rad(rng.uniform(-angle, angle, 3))
+    scale = 1 + rng.uniform(-ranges.population_scale, ranges.population_scale, 3) * spread
+    shift = pose.shift_mm + rng.uniform(-ranges.population_shift_mm, ranges.population_shift_mm, 3) * spread
     return Pose(pose.matrix @ _rotation(jitter) @ np.diag(scale), shift)
 
 
@@ -408,11 +413,13 @@ def make_volume(source: PhantomSource, spec: SynthCTSpec, shape: Sequence[int], 
                 ranges: AugmentationRanges = AugmentationRanges(), name: str = "") -> TrainingVolume:
     """One random MR/CT pair of ``source`` on a model-grid box of ``shape`` (z, y, x).
 
-    Three kinds of pairs: a single head (MR and CT share one deformation; with
+    Two kinds of pairs: a single head (MR and CT share one deformation; with
     ``misregistration_probability`` the CT gets a small extra warp, as registered real pairs
     do); or a template pair: the MR is the average of one simulated population and the CT the
-    average of another (4–8 members each around the same pose), exactly how a public MR template
-    and a CT template of other people line up.
+    average of another (4–8 members each around the same pose, each population with its own,
+    independently drawn spread), which is how a public MR template and a CT template made from
+    other people, registered differently, line up. Given a smooth MR, the network cannot know
+    how blurred the CT template is, and learns the median: a smooth, dimmer skull.
     """
     contrast = random_contrast(rng, ranges.random_contrast_probability)
     signal = simulate_mr(source, contrast)
@@ -422,11 +429,16 @@ def make_volume(source: PhantomSource, spec: SynthCTSpec, shape: Sequence[int], 
     if rng.random() < ranges.population_probability:
         low, high = ranges.population_members
         members, ct_members = (int(rng.integers(low, high + 1)) for _ in range(2))
-        elastic = max(ranges.elastic_mm, ranges.population_elastic_mm)
-        mr = sum(sample(signal, source_coordinates(source, shape, spec.spacing_zyx, member_pose(pose, rng, ranges),
-                                                   elastic, rng), contrast.air) for _ in range(members)) / members
-        ct = sum(sample(source.hu, source_coordinates(source, shape, spec.spacing_zyx, member_pose(pose, rng, ranges),
-                                                      elastic, rng), -1000.0) for _ in range(ct_members)) / ct_members
+        mr_spread, ct_spread = rng.uniform(*ranges.population_spread, 2)
+
+        def average(volume: np.ndarray, count: int, spread: float, air: float) -> np.ndarray:
+            return sum(sample(volume, source_coordinates(source, shape, spec.spacing_zyx,
+                                                         member_pose(pose, rng, ranges, spread),
+                                                         ranges.population_elastic_mm * spread, rng), air)
+                       for _ in range(count)) / count
+
+        mr = average(signal, members, mr_spread, contrast.air)
+        ct = average(source.hu, ct_members, ct_spread, -1000.0)
         mr = ndi.gaussian_filter(mr, rng.uniform(*ranges.population_blur_voxels))  # templates are smoothed, and a
         ct = ndi.gaussian_filter(ct, rng.uniform(*ranges.population_blur_voxels))  # few members would leave ghosts
     else:
