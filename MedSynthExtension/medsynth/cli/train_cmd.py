@@ -1,8 +1,8 @@
 """``medsynth train <task> ...``: train a generator and write its ONNX file and model card.
 
-Needs the training extra (torch, MONAI, onnx). This module only builds the argument parser;
-torch is imported inside the command function, so ``medsynth --help`` and every other command
-work without it.
+Needs the training extra (torch, MONAI, onnx). This module only builds the argument parser and
+calls into :mod:`medsynth.training`, which imports torch when a user trains, so ``medsynth --help``
+and every other command work without it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ import textwrap
 from pathlib import Path
 
 from medsynth.errors import MedSynthError
-
-
-class TrainingExtraMissing(MedSynthError):
-    """torch / MONAI are not installed."""
+from medsynth.training import require_training_extra
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -134,20 +131,9 @@ def _command_line(args: argparse.Namespace) -> str:
     return "medsynth train synth-ct " + " ".join(shlex.quote(option) for option in options)
 
 
-def _require_training_extra() -> None:
-    from medsynth.training import prefer_passive_openmp
-
-    prefer_passive_openmp()
-    try:
-        import torch  # noqa: F401  (fail early, with a clear message)
-        import monai  # noqa: F401
-    except ImportError as exc:
-        raise TrainingExtraMissing(f"Training needs the training extra ({exc.name} is missing): "
-                                   "pip install 'medsynth[training]'.") from None
-
 
 def run_synth_ct(args: argparse.Namespace) -> int:
-    _require_training_extra()
+    require_training_extra()
     from dataclasses import replace
 
     from medsynth.training.synthct.model import ModelConfig, channels_from_text
@@ -207,7 +193,7 @@ def run_anomaly(args: argparse.Namespace) -> int:
             raise MedSynthError(f"{option} must be at least 1, got {value}.")
     if args.stop_after is not None and args.stop_after < 1:
         raise MedSynthError(f"--stop-after must be at least 1, got {args.stop_after}.")
-    _require_training_extra()
+    require_training_extra()
     from medsynth.training.anomaly.pipeline import FolderTrainingOptions, train_from_folder
     from medsynth.training.anomaly.spec import TrainingConfig
 

@@ -13,6 +13,12 @@ live in sub-packages (``synthct``).
 
 import os as _os
 
+from medsynth.errors import MedSynthError
+
+
+class TrainingExtraMissing(MedSynthError):
+    """torch / MONAI are not installed."""
+
 
 def prefer_passive_openmp() -> None:
     """Make OpenMP threads sleep instead of spin while they wait (``OMP_WAIT_POLICY=PASSIVE``).
@@ -24,3 +30,15 @@ def prefer_passive_openmp() -> None:
     """
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+
+def require_training_extra() -> None:
+    """Prepare OpenMP and import torch and MONAI, or raise :class:`TrainingExtraMissing` saying how
+    to install them (every training command calls this first, so it fails early and clearly)."""
+    prefer_passive_openmp()
+    try:
+        import monai  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise TrainingExtraMissing(f"Training needs the training extra ({exc.name} is missing): "
+                                   "pip install 'medsynth[training]'.") from None
