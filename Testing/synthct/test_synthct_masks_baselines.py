@@ -77,3 +77,15 @@ def test_tpm_probabilities_on_the_template_grid(shared_data):
     mask = template_head_mask(ct)
     bone = probabilities.argmax(axis=0) == 3
     assert np.median(ct[bone & mask]) > np.median(ct[(probabilities.argmax(axis=0) == 1) & mask])
+
+
+def test_template_registration_is_reproducible_and_leaves_itk_threads_alone(shared_data):
+    """The baselines' tissue classes must not change from run to run (a seeded, single-thread registration)."""
+    mr = sitk.ReadImage(str(shared_data / "subjects_t1" / "IXI012-HH-1211-T1_ds.nii.gz"))
+    template = sitk.ReadImage(str(shared_data / "templates" / "avg152T1.nii.gz"))
+    threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    first, second = (baselines.register_template(template, mr, spacing_mm=6.0) for _ in range(2))
+    assert first.GetParameters() == second.GetParameters()
+    assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == threads
+    # A registration, not the identity: the IXI head is larger than the MNI template and placed elsewhere.
+    assert np.abs(np.asarray(first.GetParameters()[:9]) - np.eye(3).ravel()).max() > 0.02

@@ -20,7 +20,7 @@ from medsynth.training.synthct.data import find_cases, prepare_case, split_cases
 from medsynth.training.synthct.model import ModelConfig  # noqa: E402
 from medsynth.training.synthct.spec import SynthCTSpec  # noqa: E402
 from medsynth.training.synthct.synthrad import FolderTrainingOptions, train_from_folder  # noqa: E402
-from medsynth.training.synthct.train import TrainConfig  # noqa: E402
+from medsynth.training.synthct.train import TrainConfig, blend_weights, train  # noqa: E402
 
 SIZE = 40  # voxels per axis at 2 mm: an 80 mm "head"
 SPEC = SynthCTSpec(patch_size=(3, 32, 32), overlap=0.67)
@@ -95,6 +95,51 @@ def test_train_resume_export_parity_and_card(synthrad_2023, tmp_path):
     assert metrics["mae_hu_mean"] > 0 and list(metrics["mae_hu_per_case"]) != []
     assert card.raw["validation"]["parity_max_abs_diff"] <= 1.0
     assert (tmp_path / "model" / "tiny-sct.onnx").stat().st_size < 1_000_000
+
+
+def test_training_can_start_from_a_previous_stage(synthrad_2023, tmp_path):
+    """Fine-tuning (the built-in model's second stage) starts from the given weights, not a fresh network."""
+    import torch
+
+    volumes = [prepare_case(case, SPEC) for case in find_cases(synthrad_2023)]
+    frozen = TrainConfig(iterations=1, batch_size=2, learning_rate=0.0, warmup_iterations=0, final_lr_fraction=1.0,
+                         weight_decay=0.0, seed=3)
+    first = train(volumes, [], SPEC, MODEL, replace(frozen, learning_rate=1e-2), tmp_path / "stage1", log=lambda _: None)
+    weights = {name: value.clone() for name, value in first.model.state_dict().items()}
+    tuned = train(volumes, [], SPEC, MODEL, frozen, tmp_path / "stage2", log=lambda _: None, initial_weights=weights)
+    fresh = train(volumes, [], SPEC, MODEL, frozen, tmp_path / "fresh", log=lambda _: None)
+    # Learning rate 0: the parameters (not the normalisation statistics) stay where they started.
+    assert all(torch.equal(value, weights[name]) for name, value in tuned.model.named_parameters())
+    assert not all(torch.equal(value, weights[name]) for name, value in fresh.model.named_parameters())
+
+
+def test_frozen_normalisation_keeps_its_statistics_while_the_weights_learn(synthrad_2023, tmp_path):
+    import torch
+
+    volumes = [prepare_case(case, SPEC) for case in find_cases(synthrad_2023)]
+    config = TrainConfig(iterations=2, batch_size=2, learning_rate=1e-2, warmup_iterations=0, seed=5)
+    first = train(volumes, [], SPEC, MODEL, config, tmp_path / "stage1", log=lambda _: None)
+    start = {name: value.clone() for name, value in first.model.state_dict().items()}
+    frozen = train(volumes, [], SPEC, MODEL, replace(config, freeze_normalisation=True), tmp_path / "stage2",
+                   log=lambda _: None, initial_weights=start)
+    statistics = [name for name in start if "running_" in name]
+    assert statistics, "the test network has no batch normalisation"
+    assert all(torch.equal(frozen.model.state_dict()[name], start[name]) for name in statistics)
+    assert not all(torch.equal(value, start[name]) for name, value in frozen.model.named_parameters())
+
+
+def test_blend_weights_mixes_floats_and_keeps_counters():
+    import torch
+
+    start = {"w": torch.tensor([0.0, 10.0]), "n": torch.tensor(3)}
+    tuned = {"w": torch.tensor([1.0, 20.0]), "n": torch.tensor(7)}
+    blended = blend_weights(start, tuned, 0.25)
+    assert torch.allclose(blended["w"], torch.tensor([0.25, 12.5])) and int(blended["n"]) == 7
+    assert torch.equal(blend_weights(start, tuned, 1.0)["w"], tuned["w"])
+    with pytest.raises(ValueError, match="different networks"):
+        blend_weights(start, {"w": tuned["w"]}, 0.5)
+    with pytest.raises(ValueError, match="0…1"):
+        blend_weights(start, tuned, 1.5)
 
 
 def test_train_command_on_the_2025_layout(synthrad_2025, tmp_path, monkeypatch, capsys):

@@ -9,7 +9,6 @@ case becomes a ``failed`` result with its message; only cancellation propagates.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import datetime as _dt
 import os
@@ -18,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import SimpleITK as sitk
 
@@ -27,6 +26,7 @@ from medsynth.batch.manifest import DONE, FAILED, CaseResult
 from medsynth.batch.spec import BatchTask, CancelCheck, ProgressCallback, TaskOutput
 from medsynth.errors import Cancelled, MedSynthError
 from medsynth.io import read_image, write_bytes_atomic, write_image
+from medsynth.itk_threads import itk_threads
 from medsynth.models.registry import ModelEntry
 from medsynth.provenance import ATTRIBUTE_PREFIX, Provenance
 from medsynth.runtime.onnx_model import default_thread_count
@@ -144,18 +144,6 @@ def set_process_threads(threads: int) -> None:
     the runner, so workers sharing a machine do not oversubscribe it)."""
     global _process_threads
     _process_threads = max(int(threads), 1)
-
-
-@contextlib.contextmanager
-def itk_threads(threads: int) -> Iterator[None]:
-    """SimpleITK's default thread count set to ``threads`` inside the block, restored after it
-    (the setting is process-wide: in Slicer's console, other ITK work during a batch gets it too)."""
-    previous = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
-    try:
-        yield
-    finally:
-        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(previous)
 
 
 def process_threads() -> int:

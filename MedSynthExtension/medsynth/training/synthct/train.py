@@ -49,6 +49,8 @@ class TrainConfig:
     outside_weight: float = 0.02
     gamma_log_std: float = 0.1
     flip_left_right: bool = True
+    #: Keep the batch-normalisation statistics as they are (fine-tuning: only the weights learn).
+    freeze_normalisation: bool = False
 
 
 @dataclass
@@ -99,13 +101,14 @@ def predict_volume(model, network_input: np.ndarray, patch: Sequence[int], overl
         with torch.no_grad():
             return model(torch.from_numpy(np.ascontiguousarray(batch))).numpy()
 
-    was_training = model.training
+    modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
         raw = sliding_window_predict(predict, network_input[None].astype(np.float32), patch, overlap=overlap,
                                      batch_size=batch_size)
     finally:
-        model.train(was_training)
+        for module, mode in modes.items():
+            module.training = mode
     return np.clip(raw[0] * HU_SCALE, *HU_RANGE)
 
 
@@ -120,8 +123,12 @@ def validation_mae(model, volumes: Sequence[TrainingVolume], spec: SynthCTSpec, 
 
 def train(train_volumes: Sequence[TrainingVolume], validation_volumes: Sequence[TrainingVolume], spec: SynthCTSpec,
           model_config: ModelConfig, config: TrainConfig, out_dir: str | Path, resume: bool = True,
-          log: Log = print) -> TrainingOutcome:
-    """Train (or resume training) and return the best model; checkpoints go to ``out_dir``."""
+          log: Log = print, initial_weights: dict | None = None) -> TrainingOutcome:
+    """Train (or resume training) and return the best model; checkpoints go to ``out_dir``.
+
+    ``initial_weights`` (a state dict) starts from a trained model instead of a random one
+    (fine-tuning, with a fresh optimiser); a checkpoint in ``out_dir`` still takes precedence.
+    """
     import torch
 
     if not train_volumes:
@@ -131,6 +138,8 @@ def train(train_volumes: Sequence[TrainingVolume], validation_volumes: Sequence[
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     model = build_model(model_config)
+    if initial_weights is not None:
+        model.load_state_dict(initial_weights)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     state = {"iteration": 0, "best": None, "history": [], "seconds": 0.0}
@@ -142,7 +151,7 @@ def train(train_volumes: Sequence[TrainingVolume], validation_volumes: Sequence[
         f"{parameter_count(model):,} parameters; {len(train_volumes)} training / {len(validation_volumes)} validation volumes")
     started = time.perf_counter() - state["seconds"]
     running = []
-    model.train()
+    _training_mode(model, config)
     while state["iteration"] < config.iterations:
         iteration = state["iteration"]
         for group in optimizer.param_groups:
@@ -179,6 +188,31 @@ def train(train_volumes: Sequence[TrainingVolume], validation_volumes: Sequence[
     model.eval()
     (out_dir / "history.json").write_text(json.dumps(state["history"], indent=1))
     return TrainingOutcome(model, model_config, state["iteration"], seconds, state["best"], state["history"])
+
+
+def blend_weights(start: dict, tuned: dict, tuned_fraction: float) -> dict:
+    """Weight-space ensemble of a model and its fine-tuned version (Wortsman et al., "Robust
+    fine-tuning of zero-shot models", CVPR 2022): every floating-point tensor (weights and
+    normalisation statistics) is ``(1 − f)·start + f·tuned``; counters come from ``tuned``.
+    Fine-tuning on a narrow distribution then moves the model only part of the way, keeping
+    much of what it knew before."""
+    if not 0.0 <= tuned_fraction <= 1.0:
+        raise ValueError(f"tuned_fraction must be within 0…1, got {tuned_fraction}")
+    if start.keys() != tuned.keys():
+        raise ValueError("the two state dicts belong to different networks")
+    return {name: (start[name] * (1 - tuned_fraction) + value * tuned_fraction).to(value.dtype)
+            if value.is_floating_point() else value for name, value in tuned.items()}
+
+
+def _training_mode(model, config: TrainConfig) -> None:
+    """Training mode, with the normalisation layers left in evaluation mode when they are frozen."""
+    import torch
+
+    model.train()
+    if config.freeze_normalisation:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def _save_checkpoint(path: Path, model, optimizer, rng: np.random.Generator, model_config: ModelConfig,
