@@ -159,3 +159,28 @@ def test_train_command_rejects_impossible_networks(tmp_path, monkeypatch, capsys
     code = cli.main(["train", "synth-ct", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--patch", "3,30,30"])
     assert code == 2
     assert "multiples of 8" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_builtin_command_trains_in_stages_blends_and_writes_its_card(shared_data, tmp_path):
+    """The built-in recipe end to end at toy size: two stages on real-material phantoms, the blend,
+    export, parity, validation on the real held-out data and the card."""
+    from medsynth.training.synthct import builtin
+
+    toy = tuple(replace(stage, training_volumes=2, validation_volumes=1,
+                        train=replace(stage.train, iterations=2, validate_every=2, batch_size=2))
+                for stage in builtin.Recipe().stages)
+    recipe = replace(builtin.Recipe(), stages=toy, spec=SPEC, model=MODEL, volume_shape=(16, 48, 48),
+                     tpm_realisations=1)
+    messages: list[str] = []
+    card, report = builtin.build(shared_data, tmp_path / "out", tmp_path / "work", recipe, workers=1,
+                                 log=messages.append)
+    assert (tmp_path / "work" / "stage1" / "last.pt").is_file() and (tmp_path / "work" / "stage2" / "last.pt").is_file()
+    assert any("weights blended 0.88 × stage 1 + 0.12 × fine-tuned" in m for m in messages)
+    training = card.raw["training"]
+    assert "2 + 2 iterations" in training["notes"] and "Stage 2 (template pairs)" in training["data"]
+    assert "weight-space blend 0.88 × stage 1" in training["data"]
+    metrics = card.raw["validation"]["metrics"]
+    assert metrics["template_pair_mae_hu"]["model"] == pytest.approx(report.template.mae_model, abs=0.05)
+    assert card.raw["validation"]["parity_max_abs_diff"] <= metrics["parity_tolerance_hu"]
+    assert load_card(tmp_path / "out" / "card.json") == card
