@@ -131,7 +131,6 @@ def _command_line(args: argparse.Namespace) -> str:
     return "medsynth train synth-ct " + " ".join(shlex.quote(option) for option in options)
 
 
-
 def run_synth_ct(args: argparse.Namespace) -> int:
     require_training_extra()
     from dataclasses import replace

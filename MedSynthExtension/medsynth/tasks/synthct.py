@@ -81,7 +81,6 @@ def check_field_of_view(image: sitk.Image, limits_mm: tuple[float, float] = FIEL
                          "(not a thin slab, a detail view or a body scan).")
 
 
-
 def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = None, mask: sitk.Image | None = None,
              uncertainty: bool = False, tta_passes: int | None = None, progress: ProgressCallback | None = None,
              cancelled: CancelCheck | None = None, input_description: str = "",

@@ -31,7 +31,6 @@ def prefer_passive_openmp() -> None:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-
 def require_training_extra() -> None:
     """Prepare OpenMP and import torch and MONAI, or raise :class:`TrainingExtraMissing` saying how
     to install them (every training command calls this first, so it fails early and clearly)."""

@@ -416,8 +416,8 @@ def make_volume(source: PhantomSource, spec: SynthCTSpec, shape: Sequence[int], 
     Two kinds of pairs: a single head (MR and CT share one deformation; with
     ``misregistration_probability`` the CT gets a small extra warp, as registered real pairs
     do); or a template pair: the MR is the average of one simulated population and the CT the
-    average of another (4–8 members each around the same pose, each population with its own,
-    independently drawn spread), which is how a public MR template and a CT template made from
+    average of another (``population_members`` each around the same pose, each population with
+    its own, independently drawn spread), which is how a public MR template and a CT template made from
     other people, registered differently, line up. Given a smooth MR, the network cannot know
     how blurred the CT template is, and learns the median: a smooth, dimmer skull.
     """

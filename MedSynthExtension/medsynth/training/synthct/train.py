@@ -49,8 +49,6 @@ class TrainConfig:
     outside_weight: float = 0.02
     gamma_log_std: float = 0.1
     flip_left_right: bool = True
-    #: Keep the batch-normalisation statistics as they are (fine-tuning: only the weights learn).
-    freeze_normalisation: bool = False
 
 
 @dataclass
@@ -101,14 +99,13 @@ def predict_volume(model, network_input: np.ndarray, patch: Sequence[int], overl
         with torch.no_grad():
             return model(torch.from_numpy(np.ascontiguousarray(batch))).numpy()
 
-    modes = {module: module.training for module in model.modules()}
+    was_training = model.training
     model.eval()
     try:
         raw = sliding_window_predict(predict, network_input[None].astype(np.float32), patch, overlap=overlap,
                                      batch_size=batch_size)
     finally:
-        for module, mode in modes.items():
-            module.training = mode
+        model.train(was_training)
     return np.clip(raw[0] * HU_SCALE, *HU_RANGE)
 
 
@@ -151,7 +148,7 @@ def train(train_volumes: Sequence[TrainingVolume], validation_volumes: Sequence[
         f"{parameter_count(model):,} parameters; {len(train_volumes)} training / {len(validation_volumes)} validation volumes")
     started = time.perf_counter() - state["seconds"]
     running = []
-    _training_mode(model, config)
+    model.train()
     while state["iteration"] < config.iterations:
         iteration = state["iteration"]
         for group in optimizer.param_groups:
@@ -202,17 +199,6 @@ def blend_weights(start: dict, tuned: dict, tuned_fraction: float) -> dict:
         raise ValueError("the two state dicts belong to different networks")
     return {name: (start[name] * (1 - tuned_fraction) + value * tuned_fraction).to(value.dtype)
             if value.is_floating_point() else value for name, value in tuned.items()}
-
-
-def _training_mode(model, config: TrainConfig) -> None:
-    """Training mode, with the normalisation layers left in evaluation mode when they are frozen."""
-    import torch
-
-    model.train()
-    if config.freeze_normalisation:
-        for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                module.eval()
 
 
 def _save_checkpoint(path: Path, model, optimizer, rng: np.random.Generator, model_config: ModelConfig,
