@@ -1,6 +1,13 @@
-"""The domain of validity: what a model's figures were measured on, and whether an input is like it."""
+"""The domain of validity: what a model's figures were measured on, and whether an input is like it.
 
+``measure_domain(image)`` reads the input's traits (:class:`DomainReport`); ``enforce_domain(image,
+card, allow_outside)`` compares them with the card's ``domain`` block (:class:`DomainCheck`, or
+:class:`OutsideDomainError`).
+"""
+
+from medsynth.domain.gate import STAMP_PREFIX, DomainCheck, OutsideDomainError, enforce_domain, needs_text
 from medsynth.domain.measure import measure_domain
 from medsynth.domain.report import DomainReport
 
-__all__ = ["DomainReport", "measure_domain"]
+__all__ = ["STAMP_PREFIX", "DomainCheck", "DomainReport", "OutsideDomainError", "enforce_domain", "measure_domain",
+           "needs_text"]
