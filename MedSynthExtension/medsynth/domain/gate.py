@@ -76,6 +76,22 @@ def enforce_domain(image: sitk.Image, card: ModelCard, allow_outside: bool = Fal
     raise OutsideDomainError(f"{message} {OPT_IN_HINT}")
 
 
+def domain_summary(image: sitk.Image, card: ModelCard, report: DomainReport | None = None) -> str:
+    """The report's lines and the verdict for ``card``: what a module shows before Apply."""
+    report = report or measure_domain(image)
+    spec = card.domain
+    if spec is not None and spec.modality not in ("any", report.modality):
+        return "\n".join(report.lines() + [f"Refused: {report.describe()} cannot be read by {card.id}; "
+                                            f"{needs_text(card)}."])
+    check = enforce_domain(image, card, allow_outside=True, report=report)
+    if check.inside:
+        verdict = f"Inside the validated domain of {card.id}."
+    else:
+        verdict = (f"Outside the validated domain of {card.id}: {'; '.join(check.problems)}. {needs_text(card)}. "
+                   "Apply refuses it unless 'Run outside the validated domain' is ticked; outputs are then stamped.")
+    return "\n".join(report.lines() + [f"Note: {note}" for note in check.notes] + [verdict])
+
+
 def needs_text(card: ModelCard) -> str:
     """E.g. ``"synthetic CT needs a T1-weighted MR of the whole head, skull and scalp included"``."""
     spec = card.domain
