@@ -5,8 +5,8 @@ card, allow_outside)`` compares them with the card's ``domain`` block (:class:`D
 :class:`OutsideDomainError`).
 """
 
-from medsynth.domain.gate import STAMP_PREFIX, DomainCheck, OutsideDomainError, domain_summary, enforce_domain,
-                                  needs_text
+from medsynth.domain.gate import (STAMP_PREFIX, DomainCheck, OutsideDomainError, domain_summary, enforce_domain,
+                                  needs_text)
 from medsynth.domain.measure import measure_domain
 from medsynth.domain.report import DomainReport
 
