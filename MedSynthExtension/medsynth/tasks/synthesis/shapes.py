@@ -1,0 +1,99 @@
+"""Real lesion shapes (binary masks, any grid) as 2D axial sections, scaled and placed on a slice.
+
+Each mask's largest axial section at 2 mm is one shape. A case's shape is scaled so that its
+area is the asked size, placed with its centre on a voxel of the asked region whose distance to
+the brain's edge is at least the shape's equivalent radius (so the brain does not clip it), and
+kept inside the brain. Size and location come from their own factors only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.ndimage as ndi
+import SimpleITK as sitk
+
+from medsynth.errors import InputError
+from medsynth.io import is_image_path, read_image
+from medsynth.tasks.synthesis.grid import ORIENTATION, SPACING_MM
+
+VOXEL_AREA_MM2 = SPACING_MM ** 2
+#: Shapes smaller than this many voxels at 2 mm are too coarse to rescale.
+MIN_SHAPE_VOXELS = 12
+
+
+def section_area_mm2(volume_ml: float) -> float:
+    """Area of the central section of a sphere of ``volume_ml`` — how a volume becomes a 2D size."""
+    radius = (3 * volume_ml * 1000 / (4 * math.pi)) ** (1 / 3)
+    return math.pi * radius ** 2
+
+
+def volume_ml_of_section(area_mm2: float) -> float:
+    """Inverse of :func:`section_area_mm2`."""
+    radius = math.sqrt(area_mm2 / math.pi)
+    return 4 / 3 * math.pi * radius ** 3 / 1000
+
+
+@lru_cache(maxsize=4)
+def load_shapes(folder: Path) -> tuple[tuple[str, np.ndarray], ...]:
+    """(file stem, boolean 2D section) of every lesion mask in ``folder`` (sorted by name)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"Lesion-shape folder not found: {folder}.")
+    shapes = []
+    for path in sorted(p for p in folder.iterdir() if is_image_path(p)):
+        section = largest_section(read_image(path))
+        if section.sum() >= MIN_SHAPE_VOXELS:
+            shapes.append((path.name.split(".")[0], section))
+    if not shapes:
+        raise InputError(f"{folder} holds no lesion mask with a section of at least {MIN_SHAPE_VOXELS} voxels at 2 mm.")
+    return tuple(shapes)
+
+
+def largest_section(mask: sitk.Image) -> np.ndarray:
+    """The largest axial section of a binary mask, at 2 mm, cropped to its bounding box."""
+    mask = sitk.DICOMOrient(sitk.Cast(mask > 0, sitk.sitkFloat32), ORIENTATION)
+    factors = np.asarray(mask.GetSpacing())[::-1] / SPACING_MM
+    array = ndi.zoom(sitk.GetArrayFromImage(mask), factors, order=1) >= 0.5
+    if not array.any():
+        return np.zeros((0, 0), bool)
+    section = array[int(np.argmax(array.sum(axis=(1, 2))))]
+    rows, cols = np.flatnonzero(section.any(1)), np.flatnonzero(section.any(0))
+    return section[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+@dataclass(frozen=True)
+class PlacedLesion:
+    """A lesion mask on the slice, where it is and how big it came out."""
+
+    mask: np.ndarray
+    centre: tuple[int, int]
+    area_mm2: float
+
+
+def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: np.ndarray,
+                rng: np.random.Generator) -> PlacedLesion:
+    """``shape`` scaled to ``area_mm2``, flipped at random, centred in ``region`` (2D masks), inside ``brain``."""
+    scale = math.sqrt(area_mm2 / VOXEL_AREA_MM2 / shape.sum())
+    scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+    if rng.random() < 0.5:
+        scaled = scaled[:, ::-1]
+    if not region.any():
+        raise InputError("The chosen slice has no voxel of the asked region.")
+    depth = ndi.distance_transform_edt(brain)
+    radius = math.sqrt(scaled.sum() / math.pi)
+    candidates = np.argwhere(region & (depth >= radius))
+    if len(candidates) == 0:
+        candidates = np.argwhere(region & (depth >= depth[region].max()))
+    centre = tuple(int(v) for v in candidates[rng.integers(len(candidates))])
+    mask = np.zeros(brain.shape, bool)
+    offsets = np.argwhere(scaled) - (np.asarray(scaled.shape) - 1) // 2
+    points = offsets + centre
+    inside = np.all((points >= 0) & (points < brain.shape), axis=1)
+    mask[tuple(points[inside].T)] = True
+    mask &= brain
+    return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
