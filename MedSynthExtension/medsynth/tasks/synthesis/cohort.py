@@ -101,7 +101,8 @@ def plan_cohort(request: CohortRequest, registry: ModelRegistry | None = None) -
                     "appearance": request.appearance, "anatomy": str(request.anatomy_images),
                     "lesions": str(request.lesions)},
         input_description=f"healthy anatomy {request.anatomy_images}; lesion shapes {request.lesions}")
-    base = json.dumps({**provenance.parameters, "sha": provenance.model_sha256}, sort_keys=True)
+    decisive = {k: v for k, v in provenance.parameters.items() if k != "n"}  # case i does not depend on n
+    base = json.dumps({**decisive, "sha": provenance.model_sha256}, sort_keys=True)
     jobs = []
     for index in range(request.n):
         values = sample_factors(space, request.seed, index, **({"type_contrast": type_contrast} if type_contrast else {}))

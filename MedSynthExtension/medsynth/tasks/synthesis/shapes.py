@@ -78,8 +78,11 @@ class PlacedLesion:
 def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: np.ndarray,
                 rng: np.random.Generator) -> PlacedLesion:
     """``shape`` scaled to ``area_mm2``, flipped at random, centred in ``region`` (2D masks), inside ``brain``."""
-    scale = math.sqrt(area_mm2 / VOXEL_AREA_MM2 / shape.sum())
-    scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+    target = area_mm2 / VOXEL_AREA_MM2
+    scale = math.sqrt(target / shape.sum())
+    for _ in range(2):  # zooming rounds the area; one correction brings it within a few per cent
+        scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+        scale *= math.sqrt(target / max(int(scaled.sum()), 1))
     if rng.random() < 0.5:
         scaled = scaled[:, ::-1]
     if not region.any():
