@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from medsynth.benchmarks.synthesis.separability import measure_separability, ssim_outside, tissue_dice
 from medsynth.models.card import load_card
 from medsynth.models.registry import ModelEntry
 from medsynth.runtime.onnx_model import OnnxGenerator
@@ -84,13 +85,6 @@ def test_bad_factors_fail_with_one_line(material, tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def _ssim(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
-    from skimage.metrics import structural_similarity
-
-    _, full = structural_similarity(a, b, data_range=float(max(a.max(), b.max()) - min(a.min(), b.min())), full=True)
-    return float(full[where].mean())
-
-
 @pytest.fixture(scope="module")
 def setup(material, toy_model):
     sources = find_anatomy(material["images"], material["labels"])
@@ -110,10 +104,8 @@ def test_lesion_size_changes_only_the_lesion(setup, index):
     small, _ = _case(setup, index, lesion_volume_ml=2.0)
     large, _ = _case(setup, index, lesion_volume_ml=8.0)
     assert large.label.sum() > 2 * small.label.sum()
-    from scipy.ndimage import binary_dilation
-
-    outside = ~binary_dilation((small.label | large.label) > 0, iterations=3)
-    assert _ssim(small.image, large.image, outside & small.brain) >= 0.98
+    assert ssim_outside(small, large) >= 0.98
+    assert not np.allclose(small.image, large.image)
 
 
 @pytest.mark.parametrize("index", range(3))
@@ -122,6 +114,15 @@ def test_style_keeps_anatomy_and_label(setup, index):
     styled, _ = _case(setup, index, contrast_gamma=1.3, blur_mm=1.0, noise_sd=0.03)
     assert np.array_equal(plain.label, styled.label) and np.array_equal(plain.healthy, styled.healthy)
     assert not np.allclose(plain.image, styled.image)
+    assert tissue_dice(plain.image, plain.image, plain.brain) == 1.0
+
+
+def test_separability_report_over_random_cases(setup):
+    volumes, shapes, space, painter = setup
+    summary = measure_separability(volumes, shapes, painter, space, cases=3, seed=2).summary()
+    assert summary["size_change_ssim_outside_lesion"]["min"] >= 0.98
+    assert summary["anatomy_change_lesion_area_spread"]["max"] <= 0.10
+    assert 0.0 < summary["style_change_tissue_dice"]["mean"] <= 1.0
 
 
 def test_anatomy_keeps_lesion_size(setup):

@@ -3,8 +3,10 @@
 Two painters with one interface, ``paint(slice, lesion, brain, values, seed) -> slice``:
 
 * :class:`LearnedAppearance` — the synthesis model (ONNX): from the lesion mask (a 48 × 48
-  patch), the lesion type, its mean contrast and a latent texture code it returns the lesion's
-  intensity (× brain median), learned from real tumour and stroke lesions on T1;
+  patch), the lesion type, its mean contrast and a latent texture code it returns the mean and
+  the standard deviation of the lesion's intensity (× brain median), learned from real tumour
+  and stroke lesions on T1; a sample adds Gaussian texture of that standard deviation with the
+  spatial correlation measured on the training lesions (:func:`sample_lesion`);
 * :class:`ProceduralAppearance` — the baseline the anomaly benchmark uses
   (:class:`~medsynth.benchmarks.anomaly.lesions.LesionImplant`): a flat contrast with smooth
   texture.
@@ -39,6 +41,17 @@ def soft_alpha(lesion: np.ndarray) -> np.ndarray:
     return np.clip(np.maximum(alpha, lesion * 1.0), 0, 1)
 
 
+def sample_lesion(mean: np.ndarray, log_sd: np.ndarray, correlation_voxels: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """One draw of the decoder's Gaussian: ``mean + sd · noise``, the noise smoothed by a Gaussian
+    of ``correlation_voxels`` (0: white) and rescaled to unit standard deviation."""
+    noise = rng.standard_normal(mean.shape)
+    if correlation_voxels > 0:
+        noise = ndi.gaussian_filter(noise, correlation_voxels)
+        noise /= max(float(noise.std()), 1e-6)
+    return (mean + np.exp(log_sd) * noise).astype(np.float32)
+
+
 @dataclass
 class LearnedAppearance:
     """The ONNX appearance generator of a synthesis model."""
@@ -46,22 +59,23 @@ class LearnedAppearance:
     generator: OnnxGenerator
     name: str = "learned"
 
-    def lesion_intensity(self, mask_patch: np.ndarray, values: Mapping[str, object]) -> np.ndarray:
-        """(48, 48) lesion intensity for a (48, 48) mask patch and the card's conditions."""
+    def lesion_intensity(self, mask_patch: np.ndarray, values: Mapping[str, object], seed: int) -> np.ndarray:
+        """(48, 48) lesion intensity drawn for a (48, 48) mask patch and the card's conditions."""
         card = self.generator.card
         condition = encode_conditions(card, {c.name: values[c.name] for c in card.conditions})
-        batch = mask_patch.astype(np.float32)[None, None, None]
-        return self.generator.predict(batch, condition)[0, 0, 0]
+        mean, log_sd = self.generator.predict(mask_patch.astype(np.float32)[None, None, None], condition)[0, :, 0]
+        correlation = float(card.raw.get("factors", {}).get("texture_correlation_voxels", 0.0))
+        return sample_lesion(mean, log_sd, correlation, np.random.default_rng(seed))
 
     def paint(self, image: np.ndarray, lesion: np.ndarray, brain: np.ndarray, values: Mapping[str, object],
               centre: tuple[int, int], seed: int) -> np.ndarray:
-        """``image`` (2D) with the lesion painted; the texture comes from the latent factors, not ``seed``."""
+        """``image`` (2D) with the lesion painted: pattern from the latent factors, voxel texture from ``seed``."""
         window = patch_window(centre)
         if lesion.sum() != lesion[window].sum():
             raise InputError(f"The lesion does not fit the generator's {PATCH_SIZE}×{PATCH_SIZE} patch; choose a "
                              "smaller lesion_volume_ml.")
         tissue = np.array(image, copy=True)
-        tissue[window] = self.lesion_intensity(lesion[window], values)
+        tissue[window] = self.lesion_intensity(lesion[window], values, seed)
         alpha = soft_alpha(lesion)
         return ((1 - alpha) * image + alpha * tissue).astype(np.float32)
 

@@ -1,11 +1,13 @@
 """A small conditional VAE that paints a lesion's T1 intensities inside a given lesion mask.
 
 The decoder is the exported generator: input the mask patch (N, 1, 1, 48, 48), condition
-``[one-hot lesion type (2), lesion_contrast, z1..z4]``; output the lesion's intensity
-(× brain median). Its output is shifted so that the mean inside the mask *is* ``lesion_contrast``:
-the contrast factor is exact by construction, and the network only learns the spatial pattern
-(texture, rim, core) from the type and the latent code. The encoder (training only) maps a real
-patch to the latent code's posterior.
+``[one-hot lesion type (2), lesion_contrast, z1..z4]``; output two maps: the mean of the lesion's
+intensity (× brain median) and the log standard deviation of its voxel texture (a Gaussian
+likelihood: a mean-only decoder paints lesions far smoother than real ones). The mean is shifted
+so that its average inside the mask *is* ``lesion_contrast``: the contrast factor is exact by
+construction, and the network only learns the spatial pattern (rim, core, texture strength) from
+the type and the latent code. The encoder (training only) maps a real patch to the latent code's
+posterior.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from medsynth.tasks.synthesis.appearance import LATENT_SIZE
 from medsynth.tasks.synthesis.factors import LESION_TYPES
 
 CONDITION_WIDTH = len(LESION_TYPES) + 1 + LATENT_SIZE
+LOG_SD_MIN, LOG_SD_MAX = -5.0, 0.0
 
 
 def _block(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
@@ -41,20 +44,20 @@ class Decoder(nn.Module):
         super().__init__()
         self.body = nn.Sequential(_block(1 + CONDITION_WIDTH, width), _block(width, width, dilation=2),
                                   _block(width, width, dilation=4), _block(width, width, dilation=2),
-                                  _block(width, width), nn.Conv2d(width, 1, 1))
+                                  _block(width, width), nn.Conv2d(width, 2, 1))
 
     def forward(self, mask: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        """mask (N, 1, H, W), condition (N, CONDITION_WIDTH) → intensity (N, 1, H, W)."""
+        """mask (N, 1, H, W), condition (N, CONDITION_WIDTH) → (N, 2, H, W): mean, log sd."""
         n, _, h, w = mask.shape
         planes = condition[:, :, None, None].expand(n, condition.shape[1], h, w)
-        raw = self.body(torch.cat([mask, planes], 1))
+        raw, log_sd = self.body(torch.cat([mask, planes], 1)).chunk(2, 1)
         inside = (raw * mask).sum((2, 3), keepdim=True) / mask.sum((2, 3), keepdim=True).clamp(min=1.0)
         contrast = condition[:, len(LESION_TYPES), None, None, None]
-        return raw - inside + contrast
+        return torch.cat([raw - inside + contrast, log_sd.clamp(LOG_SD_MIN, LOG_SD_MAX)], 1)
 
 
 class ExportedDecoder(nn.Module):
-    """The runtime contract: image (N, 1, 1, H, W) = mask, condition (N, width) → (N, 1, 1, H, W)."""
+    """The runtime contract: image (N, 1, 1, H, W) = mask, condition (N, width) → (N, 2, 1, H, W)."""
 
     def __init__(self, decoder: Decoder):
         super().__init__()

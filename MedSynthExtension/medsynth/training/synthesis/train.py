@@ -64,9 +64,10 @@ def train_cvae(patches: LesionPatches, config: TrainConfig, log=print):
         t = torch.from_numpy(types[pick])
         mean, log_var = encoder(x, m, t)
         z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
-        output = decoder(m, torch.cat([t, torch.from_numpy(contrast[pick])[:, None], z], 1))
+        mu, log_sd = decoder(m, torch.cat([t, torch.from_numpy(contrast[pick])[:, None], z], 1)).chunk(2, 1)
         region = torch.nn.functional.max_pool2d(m, 3, 1, 1)  # the mask and its 1-voxel rim
-        reconstruction = ((output - x).abs() * region).sum() / region.sum()
+        nll = 0.5 * ((x - mu) / log_sd.exp()) ** 2 + log_sd  # Gaussian likelihood of each voxel
+        reconstruction = (nll * region).sum() / region.sum()
         kl_per_dim = (-0.5 * (1 + log_var - mean ** 2 - log_var.exp())).mean(0)
         kl = kl_per_dim.sum()
         loss = reconstruction + config.kl_weight * kl_per_dim.clamp(min=config.free_bits).sum()
@@ -77,8 +78,8 @@ def train_cvae(patches: LesionPatches, config: TrainConfig, log=print):
         losses.append((reconstruction.item(), kl.item()))
         if (step + 1) % 250 == 0:
             recent = np.mean(losses[-250:], 0)
-            log(f"step {step + 1}/{config.iterations}: L1 {recent[0]:.4f}, KL {recent[1]:.3f}")
+            log(f"step {step + 1}/{config.iterations}: NLL {recent[0]:.4f}, KL {recent[1]:.3f}")
     final = np.mean(losses[-100:], 0)
-    notes = {"minutes": round((time.perf_counter() - started) / 60, 2), "final_l1": round(float(final[0]), 4),
+    notes = {"minutes": round((time.perf_counter() - started) / 60, 2), "final_nll": round(float(final[0]), 4),
              "final_kl": round(float(final[1]), 3), "training_patches": int(len(patches.mask))}
     return encoder.eval(), decoder.eval(), notes
