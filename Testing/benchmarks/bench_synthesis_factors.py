@@ -23,7 +23,7 @@ from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.sample_data import shared_data_dir
 from medsynth.tasks.synthesis.anatomy import find_anatomy, load_healthy
 from medsynth.tasks.synthesis.appearance import LearnedAppearance, ProceduralAppearance
-from medsynth.tasks.synthesis.cohort import model_limits
+from medsynth.tasks.synthesis.cohort import model_limits, type_contrast_of
 from medsynth.tasks.synthesis.compose import synthesize_case
 from medsynth.tasks.synthesis.factors import factor_space, sample_factors
 from medsynth.tasks.synthesis.shapes import load_shapes
@@ -32,7 +32,7 @@ GRID = (
     ("lesion_volume_ml", (1.0, 4.0, 10.0, 25.0, 50.0)),
     ("region", ("frontal", "parietal", "temporal", "occipital", "deep")),
     ("lesion_type", ("tumour", "tumour", "stroke", "stroke", "stroke")),
-    ("lesion_contrast", (0.35, 0.5, 0.7, 0.9, 1.1)),
+    ("lesion_contrast", (0.4, 0.55, 0.7, 0.9, 1.1)),
     ("z1", (-2.0, -1.0, 0.0, 1.0, 2.0)),
     ("anatomy", None),
     ("contrast_gamma", (0.7, 0.85, 1.0, 1.2, 1.4)),
@@ -55,7 +55,7 @@ def draw_grid(path: Path, volumes, shapes, painter, space) -> None:
         for column, value in enumerate(values):
             case_values = {**base, name: value}
             if name == "lesion_type":
-                case_values["lesion_contrast"] = (0.9, 0.75, 0.5, 0.4, 0.3)[column]
+                case_values["lesion_contrast"] = (1.1, 0.9, 0.6, 0.5, 0.4)[column]
             case = synthesize_case(volumes[case_values["anatomy"]], shapes, painter, case_values, 5, 0)
             axis = axes[row, column]
             axis.imshow(case.image, cmap="gray", vmin=0, vmax=1.6)
@@ -86,14 +86,15 @@ def main() -> int:
     volumes = {s.name: load_healthy(s) for s in sources}
     shapes = load_shapes(data / "lesions_mni")
     space = factor_space(sorted(volumes), **model_limits(entry))
-    results = {}
-    for painter in (LearnedAppearance(OnnxGenerator(entry, threads=1)), ProceduralAppearance()):
-        report = measure_separability(volumes, shapes, painter, space, args.cases, args.seed)
-        results[painter.name] = report.summary()
-        print(painter.name, json.dumps(results[painter.name], indent=1))
-    if args.grid:
+    if args.grid:  # first: it is quick and shows what is measured
         draw_grid(args.grid, volumes, shapes, LearnedAppearance(OnnxGenerator(entry, threads=1)), space)
         print(f"wrote {args.grid}")
+    results = {}
+    for painter in (LearnedAppearance(OnnxGenerator(entry, threads=1)), ProceduralAppearance()):
+        report = measure_separability(volumes, shapes, painter, space, args.cases, args.seed,
+                                      type_contrast=type_contrast_of(entry))
+        results[painter.name] = report.summary()
+        print(painter.name, json.dumps(results[painter.name], indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -71,11 +71,13 @@ class SeparabilityReport:
 
 def measure_separability(volumes: Mapping[str, HealthyVolume], shapes: Sequence, painter: Painter,
                          space: Mapping[str, Factor], cases: int = 20, seed: int = 0,
-                         sizes_ml: tuple[float, float] = (2.0, 10.0)) -> SeparabilityReport:
+                         sizes_ml: tuple[float, float] = (2.0, 10.0),
+                         type_contrast: Mapping[str, tuple] | None = None) -> SeparabilityReport:
     """The three measurements over ``cases`` random base cases (class = lesion)."""
     ssim, dice, spread = [], [], []
     for index in range(cases):
-        base = {**sample_factors(space, seed, index), "class": "lesion"}
+        base = {**sample_factors(space, seed, index, **({"type_contrast": type_contrast} if type_contrast else {})),
+                "class": "lesion"}
 
         def make(**change) -> SynthCase:
             values = {**base, **change}

@@ -92,8 +92,7 @@ def plan_cohort(request: CohortRequest, registry: ModelRegistry | None = None) -
         raise InputError(f"Model {entry.card.id} is a '{entry.card.task}' model, not a synthesis model.")
     sources = {source.name: source for source in find_anatomy(request.anatomy_images, request.anatomy_labels)}
     space = parse_factor_options(request.factors, factor_space(sorted(sources), **model_limits(entry)))
-    ranges = entry.card.raw.get("factors", {}) if entry else {}
-    type_contrast = {k: tuple(v) for k, v in ranges.get("lesion_contrast_by_type", {}).items()} or None
+    type_contrast = type_contrast_of(entry)
     provenance = Provenance(
         model_id=entry.card.id if entry else "procedural-implant", model_version=entry.card.version if entry else "",
         model_sha256=entry.card.weights_sha256 if entry else "", task=TASK,
@@ -119,6 +118,12 @@ def model_limits(entry: ModelEntry | None) -> dict:
     contrast = next(c.range for c in entry.card.conditions if c.name == "lesion_contrast")
     return {"contrast_limits": tuple(contrast),
             "max_volume_ml": float(entry.card.raw.get("factors", {}).get("max_lesion_volume_ml", 60.0))}
+
+
+def type_contrast_of(entry: ModelEntry | None) -> dict | None:
+    """The lesion_contrast range typical of each lesion type, from the model's card (None: defaults)."""
+    ranges = entry.card.raw.get("factors", {}).get("lesion_contrast_by_type", {}) if entry else {}
+    return {name: tuple(values) for name, values in ranges.items()} or None
 
 
 def is_done(job: CaseJob) -> bool:

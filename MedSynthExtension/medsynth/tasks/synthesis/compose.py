@@ -10,7 +10,7 @@ import numpy as np
 from medsynth.tasks.synthesis.anatomy import HealthyVolume
 from medsynth.tasks.synthesis.factors import factor_rng
 from medsynth.tasks.synthesis.regions import region_number
-from medsynth.tasks.synthesis.shapes import place_shape, section_area_mm2, volume_ml_of_section
+from medsynth.tasks.synthesis.shapes import choose_shape, place_shape, section_area_mm2, volume_ml_of_section
 from medsynth.tasks.synthesis.style import AcquisitionStyle
 
 
@@ -45,9 +45,9 @@ def synthesize_case(volume: HealthyVolume, shapes: Sequence[tuple[str, np.ndarra
     label = np.zeros(brain.shape, np.uint8)
     image = healthy
     if values["class"] == "lesion":
-        shape_rng = factor_rng(seed, case_index, "lesion_shape")
-        shape_name, shape = shapes[int(shape_rng.integers(len(shapes)))]
-        placed = place_shape(shape, section_area_mm2(float(values["lesion_volume_ml"])),
+        area = section_area_mm2(float(values["lesion_volume_ml"]))
+        shape_name, shape = choose_shape(shapes, area, factor_rng(seed, case_index, "lesion_shape"))
+        placed = place_shape(shape, area,
                              volume.regions[index] == region_number(region), brain,
                              factor_rng(seed, case_index, "lesion_place"))
         image = painter.paint(healthy, placed.mask, brain, values, placed.centre,

@@ -123,6 +123,7 @@ def sample_factors(space: Mapping[str, Factor], seed: int, case_index: int,
     values = {name: factor.sample(factor_rng(seed, case_index, name)) for name, factor in space.items()}
     contrast = space["lesion_contrast"]
     if not contrast.draw and values["lesion_type"] in type_contrast:
-        values["lesion_contrast"] = replace(contrast, draw=tuple(type_contrast[values["lesion_type"]])).sample(
-            factor_rng(seed, case_index, "lesion_contrast"))
+        low, high = type_contrast[values["lesion_type"]]
+        within = (max(low, contrast.limits[0]), min(high, contrast.limits[1]))
+        values["lesion_contrast"] = replace(contrast, draw=within).sample(factor_rng(seed, case_index, "lesion_contrast"))
     return values

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import scipy.ndimage as ndi
@@ -19,7 +20,7 @@ import SimpleITK as sitk
 
 from medsynth.errors import InputError
 from medsynth.io import is_image_path, read_image
-from medsynth.tasks.synthesis.grid import ORIENTATION, SPACING_MM
+from medsynth.tasks.synthesis.grid import ORIENTATION, PATCH_SIZE, SPACING_MM
 
 VOXEL_AREA_MM2 = SPACING_MM ** 2
 #: Shapes smaller than this many voxels at 2 mm are too coarse to rescale.
@@ -64,6 +65,22 @@ def largest_section(mask: sitk.Image) -> np.ndarray:
     section = array[int(np.argmax(array.sum(axis=(1, 2))))]
     rows, cols = np.flatnonzero(section.any(1)), np.flatnonzero(section.any(0))
     return section[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def fits_patch(shape: np.ndarray, area_mm2: float, margin: int = 4) -> bool:
+    """Whether ``shape`` scaled to ``area_mm2`` fits the generator's patch (with ``margin`` voxels)."""
+    scale = math.sqrt(area_mm2 / VOXEL_AREA_MM2 / shape.sum())
+    return max(shape.shape) * scale <= PATCH_SIZE - margin
+
+
+def choose_shape(shapes: Sequence[tuple[str, np.ndarray]], area_mm2: float,
+                 rng: np.random.Generator) -> tuple[str, np.ndarray]:
+    """A random shape of ``shapes`` that fits the patch at ``area_mm2`` (compact shapes fit large sizes)."""
+    for index in rng.permutation(len(shapes)):
+        if fits_patch(shapes[index][1], area_mm2):
+            return shapes[index]
+    raise InputError(f"No lesion shape fits a {PATCH_SIZE * SPACING_MM:g} mm patch at {area_mm2:.0f} mm²; "
+                     "choose a smaller lesion_volume_ml.")
 
 
 @dataclass(frozen=True)

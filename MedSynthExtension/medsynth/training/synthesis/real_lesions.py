@@ -24,6 +24,7 @@ import numpy as np
 import scipy.ndimage as ndi
 import SimpleITK as sitk
 
+from medsynth.errors import InputError
 from medsynth.io import read_image
 from medsynth.tasks.synthesis.grid import ORIENTATION, PATCH_SIZE, SPACING_MM, patch_window, resample_to_grid
 
@@ -36,12 +37,26 @@ MIDLINE_MM = 10.0
 
 @dataclass(frozen=True)
 class LesionScan:
-    """A real lesion scan (skull-stripped T1 and FLAIR) and its lesion type."""
+    """A real lesion scan (skull-stripped T1, and FLAIR for the hand threshold, or a label map
+    whose non-zero voxels are the lesion, e.g. a BraTS ``seg``) and its lesion type."""
 
     name: str
     t1: Path
-    flair: Path
+    flair: Path | None
     lesion_type: str
+    label: Path | None = None
+
+
+def brats_folder_scans(folder: Path) -> list[LesionScan]:
+    """Cases of a BraTS-style folder: ``<case>/t1n.nii.gz`` (or ``t1.nii.gz``) + ``seg.nii.gz``."""
+    scans = []
+    for case in sorted(p for p in Path(folder).iterdir() if p.is_dir()):
+        t1 = next((case / n for n in ("t1n.nii.gz", "t1.nii.gz") if (case / n).is_file()), None)
+        if t1 is not None and (case / "seg.nii.gz").is_file():
+            scans.append(LesionScan(case.name, t1, None, "tumour", case / "seg.nii.gz"))
+    if not scans:
+        raise InputError(f"{folder} has no case folder with t1n.nii.gz (or t1.nii.gz) and seg.nii.gz.")
+    return scans
 
 
 def shared_lesion_scans(data: Path) -> list[LesionScan]:
@@ -70,7 +85,7 @@ class LesionPatches:
         return (self.intensity * self.mask).sum((1, 2)) / self.mask.sum((1, 2))
 
 
-def _on_grid(path: Path, reference: sitk.Image | None = None) -> sitk.Image:
+def _on_grid(path: Path, reference: sitk.Image | None = None, interpolator: int = sitk.sitkLinear) -> sitk.Image:
     image = sitk.DICOMOrient(sitk.Cast(read_image(path), sitk.sitkFloat32), ORIENTATION)
     if reference is None:
         array = sitk.GetArrayFromImage(image)
@@ -78,8 +93,31 @@ def _on_grid(path: Path, reference: sitk.Image | None = None) -> sitk.Image:
         low, high = index.min(0), index.max(0)
         points = [np.asarray(image.TransformIndexToPhysicalPoint([int(v) for v in c[::-1]])) for c in (low, high)]
         depth = int(np.ceil(abs(points[1][2] - points[0][2]) / SPACING_MM)) + 1
-        return resample_to_grid(image, (points[0] + points[1]) / 2, depth, sitk.sitkLinear)
-    return sitk.Resample(image, reference, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32)
+        return resample_to_grid(image, (points[0] + points[1]) / 2, depth, interpolator)
+    return sitk.Resample(image, reference, sitk.Transform(), interpolator, 0.0, sitk.sitkFloat32)
+
+
+@dataclass(frozen=True)
+class ScanSlices:
+    """A real lesion scan on the synthesis grid: T1 / brain median, brain, lesion (z, y, x)."""
+
+    t1: np.ndarray
+    brain: np.ndarray
+    lesion: np.ndarray
+
+
+def scan_slices(scan: LesionScan) -> ScanSlices:
+    """``scan`` on the 2 mm grid with its lesion (label map, else the hand threshold)."""
+    t1_image = _on_grid(scan.t1)
+    t1 = sitk.GetArrayFromImage(t1_image)
+    brain = ndi.binary_fill_holes(t1 > 0)
+    if scan.label is not None:
+        lesion = sitk.GetArrayFromImage(_on_grid(scan.label, t1_image, sitk.sitkNearestNeighbor)) > 0
+    else:
+        flair = sitk.GetArrayFromImage(_on_grid(scan.flair, t1_image))
+        x_mm = t1_image.GetOrigin()[0] + SPACING_MM * np.broadcast_to(np.arange(t1.shape[2]), t1.shape)
+        lesion = hand_threshold_mask(scan, t1, flair, brain, x_mm)
+    return ScanSlices((t1 / np.median(t1[brain])).astype(np.float32), brain, lesion & brain)
 
 
 def hand_threshold_mask(scan: LesionScan, t1: np.ndarray, flair: np.ndarray, brain: np.ndarray,
@@ -110,13 +148,8 @@ def _largest(mask: np.ndarray) -> np.ndarray:
 
 def scan_patches(scan: LesionScan, scan_index: int) -> LesionPatches:
     """Every lesion patch of one scan (see the module docstring)."""
-    t1_image = _on_grid(scan.t1)
-    t1 = sitk.GetArrayFromImage(t1_image)
-    flair = sitk.GetArrayFromImage(_on_grid(scan.flair, t1_image))
-    brain = ndi.binary_fill_holes(t1 > 0)
-    x_mm = t1_image.GetOrigin()[0] + SPACING_MM * np.broadcast_to(np.arange(t1.shape[2]), t1.shape)
-    mask = hand_threshold_mask(scan, t1, flair, brain, x_mm)
-    ratio = t1 / np.median(t1[brain])
+    grid = scan_slices(scan)
+    mask, ratio = grid.lesion, grid.t1
     patches, masks = [], []
     for z in np.flatnonzero(mask.sum((1, 2)) >= MIN_SLICE_VOXELS):
         centre = tuple(int(c) for c in np.argwhere(mask[z]).mean(0).round())
