@@ -104,6 +104,7 @@ def test_lesion_size_changes_only_the_lesion(setup, index):
     small, _ = _case(setup, index, lesion_volume_ml=2.0)
     large, _ = _case(setup, index, lesion_volume_ml=8.0)
     assert large.label.sum() > 2 * small.label.sum()
+    assert small.measured["lesion_centre_rc"] == large.measured["lesion_centre_rc"]  # same place, other size
     assert ssim_outside(small, large) >= 0.98
     assert not np.allclose(small.image, large.image)
 

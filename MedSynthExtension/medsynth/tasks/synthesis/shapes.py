@@ -1,9 +1,9 @@
 """Real lesion shapes (binary masks, any grid) as 2D axial sections, scaled and placed on a slice.
 
-Each mask's largest axial section at 2 mm is one shape. A case's shape is scaled so that its
-area is the asked size, placed with its centre on a voxel of the asked region whose distance to
-the brain's edge is at least the shape's equivalent radius (so the brain does not clip it), and
-kept inside the brain. Size and location come from their own factors only.
+Each mask's largest axial section at 2 mm is one shape. A case's shape is centred on a voxel of
+the asked region at least 8 mm inside the brain, kept inside the brain, and scaled until the area
+left inside the brain is the asked size. The centre is drawn before the size is known, so size
+and location come from their own factors only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from medsynth.tasks.synthesis.grid import ORIENTATION, PATCH_SIZE, SPACING_MM
 VOXEL_AREA_MM2 = SPACING_MM ** 2
 #: Shapes smaller than this many voxels at 2 mm are too coarse to rescale.
 MIN_SHAPE_VOXELS = 12
+#: A lesion's centre lies at least this deep inside the brain (voxels; 8 mm), where the region allows.
+PLACEMENT_DEPTH_VOXELS = 4
 
 
 def section_area_mm2(volume_ml: float) -> float:
@@ -94,26 +96,34 @@ class PlacedLesion:
 
 def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: np.ndarray,
                 rng: np.random.Generator) -> PlacedLesion:
-    """``shape`` scaled to ``area_mm2``, flipped at random, centred in ``region`` (2D masks), inside ``brain``."""
-    target = area_mm2 / VOXEL_AREA_MM2
-    scale = math.sqrt(target / shape.sum())
-    for _ in range(2):  # zooming rounds the area; one correction brings it within a few per cent
-        scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
-        scale *= math.sqrt(target / max(int(scaled.sum()), 1))
-    if rng.random() < 0.5:
-        scaled = scaled[:, ::-1]
+    """``shape`` centred in ``region`` (2D masks), flipped at random, kept inside ``brain`` and
+    scaled so that its area *after* that clipping is ``area_mm2`` (as far as the patch allows).
+
+    The centre is drawn among the region's voxels at least PLACEMENT_DEPTH_VOXELS inside the brain
+    before the size is looked at, so the same case keeps its place whatever its size or anatomy."""
     if not region.any():
         raise InputError("The chosen slice has no voxel of the asked region.")
     depth = ndi.distance_transform_edt(brain)
-    radius = math.sqrt(scaled.sum() / math.pi)
-    candidates = np.argwhere(region & (depth >= radius))
-    if len(candidates) == 0:
-        candidates = np.argwhere(region & (depth >= depth[region].max()))
+    candidates = np.argwhere(region & (depth >= min(PLACEMENT_DEPTH_VOXELS, depth[region].max())))
     centre = tuple(int(v) for v in candidates[rng.integers(len(candidates))])
+    flip = rng.random() < 0.5
+    target = area_mm2 / VOXEL_AREA_MM2
+    scale = math.sqrt(target / shape.sum())
+    largest = (PATCH_SIZE - 2) / max(shape.shape)
+    for _ in range(4):  # zooming rounds the area and the brain clips it; each pass corrects the scale
+        mask = _paste(shape, min(scale, largest), flip, centre, brain)
+        if abs(mask.sum() - target) <= 0.02 * target or scale >= largest:
+            break
+        scale *= math.sqrt(target / max(int(mask.sum()), 1))
+    return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
+
+
+def _paste(shape: np.ndarray, scale: float, flip: bool, centre: tuple[int, int], brain: np.ndarray) -> np.ndarray:
+    scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+    if flip:
+        scaled = scaled[:, ::-1]
     mask = np.zeros(brain.shape, bool)
-    offsets = np.argwhere(scaled) - (np.asarray(scaled.shape) - 1) // 2
-    points = offsets + centre
+    points = np.argwhere(scaled) - (np.asarray(scaled.shape) - 1) // 2 + centre
     inside = np.all((points >= 0) & (points < brain.shape), axis=1)
     mask[tuple(points[inside].T)] = True
-    mask &= brain
-    return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
+    return mask & brain
