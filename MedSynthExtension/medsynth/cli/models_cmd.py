@@ -6,6 +6,7 @@ import argparse
 import json
 
 from medsynth.models import ModelRegistry
+from medsynth.io.guard import declare
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importing.add_argument("zip_path")
     importing.add_argument("--replace", action="store_true", help="replace an installed model with the same id")
     importing.set_defaults(func=_import)
+    declare(importing, inputs=("zip_path",))
 
 
 def _list(args: argparse.Namespace) -> int:

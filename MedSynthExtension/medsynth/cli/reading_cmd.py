@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from medsynth.io.guard import declare
+
 EPILOG = """examples:
   medsynth reading create --real real/ --synthetic mri2ct=synth/ --readers r1,r2 --out sessions/s1
   medsynth reading create --study study.yaml --out sessions/s1
@@ -44,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--title", default="", help="study title (with --real)")
     create.add_argument("--save-study", type=Path, help="also write the study definition (.json; contains the truth)")
     create.set_defaults(func=_create)
+    declare(create, inputs=("study", "real"), outputs={"key": (".json",), "save_study": (".json",)}, out_dirs=("out",))
 
     validate = actions.add_parser("validate", help="check a study file and report every problem",
                                   description="Check a study definition file without building anything.")
@@ -71,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--key", type=Path, help="truth key (default: beside the session folder)")
     export.add_argument("--history", action="store_true", help="every answer given, revisions included")
     export.set_defaults(func=_export)
+    declare(export, inputs=("session", "key"), outputs={"output": (".csv", ".json")})
 
     analyze = actions.add_parser("analyze", help="statistics, verdict and report",
                                  description="Accuracy vs chance (Wilson CI, exact binomial test), sensitivity/"
