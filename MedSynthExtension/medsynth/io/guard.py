@@ -28,12 +28,16 @@ class PathRoles:
     inputs: tuple[str, ...] = ()
     outputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     out_dirs: tuple[str, ...] = ()
+    #: How the user wrote each argument (``--mask``, ``OUTPUT``), for messages.
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def declare(parser: argparse.ArgumentParser, inputs: Sequence[str] = (),
             outputs: Mapping[str, tuple[str, ...]] | None = None, out_dirs: Sequence[str] = ()) -> None:
     """Record the path roles of ``parser``'s arguments; ``main`` checks them before the command runs."""
-    parser.set_defaults(_path_roles=PathRoles(tuple(inputs), dict(outputs or {}), tuple(out_dirs)))
+    labels = {action.dest: action.option_strings[0] if action.option_strings else (action.metavar or action.dest.upper())
+              for action in parser._actions}
+    parser.set_defaults(_path_roles=PathRoles(tuple(inputs), dict(outputs or {}), tuple(out_dirs), labels))
 
 
 def check_paths(args: argparse.Namespace) -> None:
@@ -41,23 +45,36 @@ def check_paths(args: argparse.Namespace) -> None:
     roles: PathRoles | None = getattr(args, "_path_roles", None)
     if roles is None:
         return
-    inputs = [(name, Path(_value(args, name))) for name in roles.inputs if _value(args, name)]
+    inputs = [(roles.labels[name], Path(_value(args, name))) for name in roles.inputs if _value(args, name)]
     for name, path in inputs:
         if not path.exists() and not path.is_symlink():
-            raise InputError(f"Input not found: {path} ({_flag(name)}). Check the path and try again.")
+            raise InputError(f"Input not found: {path} ({name}). Check the path and try again.")
     seen: list[tuple[str, Path]] = []
     for name, suffixes in roles.outputs.items():
         if (value := _value(args, name)):
             path = Path(value)
-            _check_output_file(name, path, suffixes)
-            _check_distinct(name, path, inputs, seen)
-            seen.append((name, path))
+            _check_output_file(roles.labels[name], path, suffixes)
+            _check_distinct(roles.labels[name], path, inputs, seen)
+            seen.append((roles.labels[name], path))
     for name in roles.out_dirs:
         if (value := _value(args, name)):
             path = Path(value)
-            _check_output_dir(name, path, inputs)
-            _check_distinct(name, path, inputs, seen)
-            seen.append((name, path))
+            _check_output_dir(roles.labels[name], path, inputs)
+            _check_distinct(roles.labels[name], path, inputs, seen)
+            seen.append((roles.labels[name], path))
+
+
+def check_output_folder(output_dir: str | os.PathLike, input_dir: str | os.PathLike) -> None:
+    """For library callers (batch, the Slicer logic): refuse an output folder that is, holds or lies in the input folder."""
+    _check_output_dir("output folder", Path(output_dir), [("input folder", Path(input_dir))])
+
+
+def check_output_file(output: str | os.PathLike, inputs: Sequence[str | os.PathLike],
+                      suffixes: tuple[str, ...] = IMAGE_OUTPUT) -> None:
+    """For library callers: refuse writing ``output`` over any of ``inputs`` or where it cannot be written."""
+    path = Path(output)
+    _check_output_file("output", path, suffixes)
+    _check_distinct("output", path, [("input", Path(p)) for p in inputs], [])
 
 
 def _value(args: argparse.Namespace, name: str) -> str | None:
@@ -65,52 +82,48 @@ def _value(args: argparse.Namespace, name: str) -> str | None:
     return None if value is None or str(value) == "" else str(value)
 
 
-def _flag(name: str) -> str:
-    return name.upper() if name in {"input", "output", "mr", "t1", "image", "sct", "heatmap"} else "--" + name.replace("_", "-")
-
-
 def _check_output_file(name: str, path: Path, suffixes: tuple[str, ...]) -> None:
     if suffixes and not path.name.lower().endswith(suffixes):
-        raise InputError(f"Cannot write {path} ({_flag(name)}): the name must end with {' or '.join(suffixes)}.")
+        raise InputError(f"Cannot write {path} ({name}): the name must end with {' or '.join(suffixes)}.")
     if path.is_dir():
-        raise InputError(f"Cannot write {path} ({_flag(name)}): it is an existing folder; give a file name.")
+        raise InputError(f"Cannot write {path} ({name}): it is an existing folder; give a file name.")
     _check_location(name, path)
 
 
 def _check_output_dir(name: str, path: Path, inputs: list[tuple[str, Path]]) -> None:
     if path.exists() and not path.is_dir():
-        raise InputError(f"Cannot use {path} ({_flag(name)}) as an output folder: it is a file.")
+        raise InputError(f"Cannot use {path} ({name}) as an output folder: it is a file.")
     _check_location(name, path)
     real = Path(os.path.realpath(path))
     for in_name, in_path in inputs:
         in_real = Path(os.path.realpath(in_path))
         if in_path.is_dir() and (real == in_real or in_real in real.parents or real in in_real.parents):
-            raise InputError(f"Output folder {path} ({_flag(name)}) is, contains or lies inside the input folder "
-                             f"{in_path} ({_flag(in_name)}); choose a separate folder so the inputs stay untouched.")
+            raise InputError(f"Output folder {path} ({name}) is, contains or lies inside the input folder "
+                             f"{in_path} ({in_name}); choose a separate folder so the inputs stay untouched.")
 
 
 def _check_location(name: str, path: Path) -> None:
     """The nearest existing ancestor must be a writable folder outside the kernel's pseudo file systems."""
     real = os.path.realpath(path)
     if any(real == root or real.startswith(root + "/") for root in _SYSTEM_ROOTS):
-        raise InputError(f"Cannot write {path} ({_flag(name)}): {real} is a system location, not a folder for results.")
+        raise InputError(f"Cannot write {path} ({name}): {real} is a system location, not a folder for results.")
     ancestor = Path(real).parent
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise InputError(f"Cannot write {path} ({_flag(name)}): {ancestor} is a file, not a folder.")
+        raise InputError(f"Cannot write {path} ({name}): {ancestor} is a file, not a folder.")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise InputError(f"Cannot write {path} ({_flag(name)}): folder {ancestor} is not writable for you.")
+        raise InputError(f"Cannot write {path} ({name}): folder {ancestor} is not writable for you.")
 
 
 def _check_distinct(name: str, path: Path, inputs: list[tuple[str, Path]], outputs: list[tuple[str, Path]]) -> None:
     for other_name, other in inputs:
         if _same_file(path, other):
-            raise InputError(f"Output {path} ({_flag(name)}) is the input {other} ({_flag(other_name)}); "
+            raise InputError(f"Output {path} ({name}) is the input {other} ({other_name}); "
                              "MedSynth never overwrites an input. Choose another output name.")
     for other_name, other in outputs:
         if _same_file(path, other):
-            raise InputError(f"Outputs {_flag(other_name)} and {_flag(name)} are the same file ({path}); "
+            raise InputError(f"Outputs {other_name} and {name} are the same file ({path}); "
                              "give each output its own name.")
 
 
