@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder of synthetic images; repeat for several generators (default name: the folder's)")
     create.add_argument("--out", type=Path, required=True, help="new session folder")
     create.add_argument("--key", type=Path, help="truth key path (default: <out>.truth-key.json beside the folder)")
-    create.add_argument("--readers", default="", help="comma-separated reader ids (with --real)")
+    create.add_argument("--readers", help="comma-separated reader ids (with --real)")
     create.add_argument("--seed", type=int, help="seed of the per-reader orders (with --real; default: random, recorded)")
     create.add_argument("--window-level", help="preset (CT_BRAIN, CT_BONE, CT_AIR, CT_ABDOMEN) or WIDTH,LEVEL (with --real)")
     create.add_argument("--allow-revisit", action="store_true", help="let readers go back and change answers (with --real)")
@@ -95,7 +95,7 @@ def _create(args: argparse.Namespace) -> int:
     from medsynth.reading.study import blinding_warnings, load_study, save_study
 
     if args.study:
-        folder_only = {"--synthetic": args.synthetic, "--readers": args.readers, "--seed": args.seed is not None,
+        folder_only = {"--synthetic": args.synthetic, "--readers": args.readers is not None, "--seed": args.seed is not None,
                        "--window-level": args.window_level, "--allow-revisit": args.allow_revisit,
                        "--pair-by-name": args.pair_by_name, "--title": args.title,
                        "--study-id": args.study_id != "reader-study"}
@@ -106,9 +106,13 @@ def _create(args: argparse.Namespace) -> int:
     else:
         if not args.synthetic:
             raise StudyError("Give at least one --synthetic folder with --real.")
+        readers = [r.strip() for r in (args.readers or "").split(",") if r.strip()]
+        if args.readers is not None and not readers:
+            raise StudyError(f"--readers {args.readers!r} names no reader; give comma-separated ids (r1,r2) or leave "
+                             "the option out and add readers later with 'medsynth reading add-reader'.")
         study = study_from_folders(
             args.real, _synthetic_folders(args.synthetic), study_id=args.study_id, title=args.title,
-            readers=[r.strip() for r in args.readers.split(",") if r.strip()], seed=args.seed,
+            readers=readers, seed=args.seed,
             window_level=_window_level(args.window_level), allow_revisit=args.allow_revisit,
             pair_by_name=args.pair_by_name)
     if args.save_study:
