@@ -24,6 +24,13 @@ def volume(values: np.ndarray | None = None) -> sitk.Image:
     return sitk.GetImageFromArray(values)
 
 
+def ct_values() -> np.ndarray:
+    """HU-like values: air (-1000) around a soft-tissue (40) block."""
+    values = np.full((16, 16, 16), -1000.0, dtype=np.float32)
+    values[3:13, 3:13, 3:13] = 40.0
+    return values
+
+
 def write(path: Path, values: np.ndarray | None = None) -> Path:
     sitk.WriteImage(volume(values), str(path))
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bad_inputs import (copy_tree, fingerprint, model_zip, negative_scale, truncated, with_bad_value, write,
+from bad_inputs import (copy_tree, ct_values, fingerprint, model_zip, negative_scale, truncated, with_bad_value, write,
                         zero_pixdim)
 
 FUTURE = ["--age", "70", "--sex", "F", "--diagnosis", "CN", "--years", "2"]
@@ -47,8 +47,8 @@ CASES = [
     ("future-pictures-is-file", ["predict-future", "t1.nii.gz", "o.nii.gz", "--pictures", "afile", *FUTURE],
      "it is a file", {}),
     ("anomaly-png-ending", ["anomaly-map", "t1.nii.gz", "h.nii.gz", "--png", "p.jpg"], "must end with .png", {}),
-    ("export-dicom-into-proc", ["export-dicom", "t1.nii.gz", "/proc/medsynth_dicom"], "system location", {}),
-    ("export-dicom-into-file", ["export-dicom", "t1.nii.gz", "afile"], "it is a file", {}),
+    ("export-dicom-into-proc", ["export-dicom", "ct.nii.gz", "/proc/medsynth_dicom"], "system location", {}),
+    ("export-dicom-into-file", ["export-dicom", "ct.nii.gz", "afile"], "it is a file", {}),
     ("evaluate-out-existing-dir", ["evaluate", "sct", "--ct", "t1.nii.gz", "--sct", "t1.nii.gz", "--out", "res.csv"],
      "existing folder", {}),
     ("evaluate-out-proc", ["evaluate", "sct", "--ct", "t1.nii.gz", "--sct", "t1.nii.gz", "--out", "/proc/r.csv"],
@@ -87,6 +87,9 @@ CASES = [
     ("models-import-corrupt-onnx", ["models", "import", "corrupt.zip"], "does not load in onnxruntime", {}),
     ("models-import-missing", ["models", "import", "nothere.zip"], "not found", {}),
     # 6. wrong content
+    ("export-dicom-mr-as-ct", ["export-dicom", "t1.nii.gz", "dicom_out"], "does not look like a CT", {}),
+    ("export-dicom-overwrite-foreign", ["export-dicom", "ct.nii.gz", "session", "--overwrite"],
+     "only a folder of DICOM files", {}),
     ("reading-empty-readers", ["reading", "create", "--real", "cases", "--synthetic", "g=cases", "--readers", "",
                                "--out", "sess"], "names no reader", {}),
 ]
@@ -96,6 +99,7 @@ CASES = [
 def work(tmp_path: Path) -> Path:
     write(tmp_path / "t1.nii.gz")
     write(tmp_path / "mask.nii.gz")
+    write(tmp_path / "ct.nii.gz", ct_values())
     os.link(tmp_path / "t1.nii.gz", tmp_path / "hard.nii.gz")
     with_bad_value(tmp_path / "nan.nii.gz", float("nan"))
     with_bad_value(tmp_path / "inf.nii.gz", float("inf"))
@@ -106,6 +110,7 @@ def work(tmp_path: Path) -> Path:
     for folder in ("folder.nii.gz", "res.csv", "session", "home/models"):
         (tmp_path / folder).mkdir(parents=True)
     copy_tree(tmp_path / "session", tmp_path / "cases")
+    (tmp_path / "session" / "notes.txt").write_text("a reader's notes, not DICOM\n")
     write(tmp_path / "cases" / "case1.nii.gz")
     model_zip(tmp_path / "shadow.zip", "synthct-head")
     model_zip(tmp_path / "corrupt.zip", "my-model", weights=b"this is not an ONNX model" * 10)

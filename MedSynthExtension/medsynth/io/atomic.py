@@ -28,7 +28,7 @@ def atomic_path(destination: str | os.PathLike, suffix: str | None = None) -> It
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; results must follow the umask like any file
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; results must follow the umask like any file
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -39,7 +39,7 @@ def atomic_path(destination: str | os.PathLike, suffix: str | None = None) -> It
             tmp.unlink()
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     """The process umask, read without changing it where /proc allows (os.umask can only set it)."""
     try:
         with open("/proc/self/status") as status:
