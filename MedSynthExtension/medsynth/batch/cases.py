@@ -101,7 +101,10 @@ def input_signature(path: str | os.PathLike) -> str:
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     digest = hashlib.sha256()
     for file in files:
-        stat = file.stat()
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            raise InputError(f"Cannot open {file}: {exc.strerror} (a dangling symbolic link or a link loop?).") from None
         digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 

@@ -24,6 +24,7 @@ from medsynth.batch.spec import (BatchTask, CancelCheck, ProgressCallback, TaskP
 from medsynth.batch.tasks import get_task
 from medsynth.batch.worker import CaseJob, process_case
 from medsynth.errors import Cancelled, InputError, MedSynthError
+from medsynth.io.guard import check_output_folder
 from medsynth.models.registry import ModelEntry, ModelRegistry
 
 #: Image formats batch outputs can be written in.
@@ -90,6 +91,7 @@ def plan_batch(task: str | BatchTask, input_dir: str | os.PathLike, output_dir: 
     common = dict(params or {})
     check_parameter_names(parameters, common, task.name)
     output_dir = Path(output_dir).resolve()
+    check_output_folder(output_dir, input_dir)
     cases = discover_cases(input_dir, exclude=[output_dir])
     if not cases:
         raise InputError(f"No images found in {input_dir}: it needs NIfTI (.nii, .nii.gz), NRRD, MHA files "
@@ -171,9 +173,9 @@ def _plan(case: Case, task: BatchTask, entry: ModelEntry, parameters: tuple[Task
     row = CaseResult(case.case_id, PENDING, str(case.path), "", card.id, card.version, card.weights_sha256)
     try:
         values = _case_parameters(case, parameters, common, table)
+        case_fingerprint = fingerprint(task.name, entry, values, case.path, output_format)
     except MedSynthError as exc:
         return dataclasses.replace(row, status=FAILED, error=str(exc)), None
-    case_fingerprint = fingerprint(task.name, entry, values, case.path, output_format)
     row = dataclasses.replace(row, fingerprint=case_fingerprint, parameters=parameters_json(values))
     previous = None if overwrite else results.reusable(case.case_id, case_fingerprint, output_dir)
     if previous is not None:

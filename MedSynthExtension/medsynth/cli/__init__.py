@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from typing import Sequence
 
 from medsynth import __version__
 from medsynth.errors import MedSynthError
+from medsynth.io.guard import check_paths
 
 #: Subcommand modules, in the order ``medsynth --help`` lists them.
 SUBCOMMAND_MODULES = (
@@ -46,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
     try:
+        check_paths(args)
         return int(args.func(args) or 0)
     except MedSynthError as exc:
         print(f"medsynth: error: {exc}", file=sys.stderr)
@@ -54,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("medsynth: interrupted; no partial output was written.", file=sys.stderr)
         return 130
+
+
+def _terminate_like_interrupt(signum, frame) -> None:
+    """SIGTERM (a job scheduler, ``kill``) unwinds like Ctrl-C, so atomic writes remove their temporary file."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from medsynth.errors import InputError
 from medsynth.io import read_image, write_image
+from medsynth.io.guard import IMAGE_OUTPUT, declare
 
 _MAP_DESCRIPTION = """\
 Anomaly heat map of a brain T1 MRI: the residual between the scan and its healthy reconstruction
@@ -56,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="run even when the input is outside the model's validated domain (contrast, skull, "
                              "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run_anomaly_map)
+    declare(parser, inputs=("input", "brain_mask"), outputs={"heatmap": IMAGE_OUTPUT, "findings": (".json", ".csv"),
+            "reconstruction": IMAGE_OUTPUT, "brain_mask_out": IMAGE_OUTPUT, "png": (".png",)})
 
     bench = subparsers.add_parser("anomaly-benchmark", help="build a labelled anomaly / artefact benchmark",
                                   description=_BENCHMARK_DESCRIPTION,

@@ -11,6 +11,7 @@ from medsynth.batch.runner import OUTPUT_FORMATS, plan_batch, run_batch
 from medsynth.batch.tasks import BATCH_TASKS
 from medsynth.cli.progress import progress_bar
 from medsynth.errors import InputError
+from medsynth.io.guard import declare
 
 #: Failed cases listed on the terminal (all of them are in the results CSV).
 SHOWN_FAILURES = 10
@@ -77,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="only say which cases would run, be skipped or fail for their parameters; write nothing")
     parser.set_defaults(func=run)
+    declare(parser, inputs=("input_dir", "params"), out_dirs=("output_dir",))
 
 
 def run(args: argparse.Namespace) -> int:

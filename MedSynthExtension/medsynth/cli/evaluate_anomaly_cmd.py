@@ -8,6 +8,7 @@ from pathlib import Path
 
 from medsynth.errors import InputError
 from medsynth.io import write_text_atomic
+from medsynth.io.guard import declare
 
 _DESCRIPTION = """\
 Evaluate the anomaly model and the z-score baseline on a benchmark built by
@@ -33,6 +34,7 @@ def register_evaluate(evaluate_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="write the full report as JSON here")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.set_defaults(func=run_evaluate_anomaly)
+    declare(parser, inputs=("benchmark",), outputs={"out": (".json",)})
 
 
 def run_evaluate_anomaly(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 from medsynth.errors import InputError, MedSynthError
 from medsynth.io import IMAGE_SUFFIXES, read_image, write_text_atomic
 from medsynth.metrics.synthrad import EDITIONS, SCTMetrics, evaluate_sct
+from medsynth.io.guard import declare
 
 #: Modules adding further ``medsynth evaluate <what>`` subcommands, each exposing
 #: ``register_evaluate(evaluate_subparsers)``; listed in the order ``--help`` shows them.
@@ -112,6 +113,7 @@ def register_sct(evaluate_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--edition", choices=EDITIONS, default="2023", help="SynthRAD edition (default: 2023)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run_sct)
+    declare(parser, inputs=("ct", "sct", "mask", "cohort", "sct_dir"), outputs={"out": (".csv",)})
 
 
 def run_sct(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from medsynth.errors import InputError
+from medsynth.io.guard import declare
 
 _DESCRIPTION = """\
 Write a synthetic CT (in HU) as a DICOM CT series, one file per slice, that a treatment-planning
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty OUTDIR")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=_run)
+    declare(parser, inputs=("sct", "reference_series"), out_dirs=("out_dir",))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 
 from medsynth.cli.progress import progress_bar, warn_outside
 from medsynth.io import read_image, write_image, write_text_atomic
+from medsynth.io.guard import IMAGE_OUTPUT, declare
 
 _DESCRIPTION = """\
 Predict a brain T1 MRI years ahead for a given age, sex, diagnosis (CN, MCI or AD) and interval,
@@ -51,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="run even when the input is outside the model's validated domain (contrast, skull, "
                              "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run)
+    declare(parser, inputs=("t1", "labels"), outputs={"output": IMAGE_OUTPUT, "change_map": IMAGE_OUTPUT, "volumes": (".csv",),
+                                                      "provenance": (".json",)}, out_dirs=("pictures",))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from medsynth.errors import MedSynthError
 from medsynth.geometry import orientation_code
 from medsynth.io import read_image
+from medsynth.io.guard import declare
 
 
 def image_info(image: sitk.Image) -> dict:
@@ -56,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("image", help="image file or DICOM series folder")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=_run)
+    declare(parser, inputs=("image",))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from medsynth.models import ModelRegistry
+from medsynth.io.guard import declare
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importing.add_argument("zip_path")
     importing.add_argument("--replace", action="store_true", help="replace an installed model with the same id")
     importing.set_defaults(func=_import)
+    declare(importing, inputs=("zip_path",))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -35,10 +37,14 @@ def _list(args: argparse.Namespace) -> int:
     entries = registry.entries(args.task)
     if args.json:
         print(json.dumps([{"id": e.card.id, "version": e.card.version, "task": e.card.task, "name": e.card.name,
-                           "source": e.source, "folder": str(e.folder)} for e in entries], indent=2))
+                           "source": e.source, "folder": str(e.folder), "shadows": list(e.shadows)}
+                          for e in entries], indent=2))
     else:
         for entry in entries:
             print(f"{entry.card.id:<24} {entry.card.version:<8} {entry.card.task:<11} {entry.source:<9} {entry.card.name}")
+            for hidden in entry.shadows:
+                print(f"  {'':<22} wins over {hidden}: {entry.source} models come first "
+                      "($MEDSYNTH_MODELS_PATH, then the user folder, then built-in)")
         if not entries:
             print("No models installed" + (f" for task {args.task}" if args.task else "") + ".")
     for problem in registry.problems:
@@ -64,4 +70,7 @@ def _show(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     entry = ModelRegistry.default().import_zip(args.zip_path, replace=args.replace)
     print(f"Installed {entry.card.id} {entry.card.version} into {entry.folder}")
+    if entry.ignored_members:
+        print(f"warning: left out {len(entry.ignored_members)} zip member(s) that are not the card or its weights: "
+              + ", ".join(entry.ignored_members))
     return 0

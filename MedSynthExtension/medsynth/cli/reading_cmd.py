@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from medsynth.io.guard import declare
+
 EPILOG = """examples:
   medsynth reading create --real real/ --synthetic mri2ct=synth/ --readers r1,r2 --out sessions/s1
   medsynth reading create --study study.yaml --out sessions/s1
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder of synthetic images; repeat for several generators (default name: the folder's)")
     create.add_argument("--out", type=Path, required=True, help="new session folder")
     create.add_argument("--key", type=Path, help="truth key path (default: <out>.truth-key.json beside the folder)")
-    create.add_argument("--readers", default="", help="comma-separated reader ids (with --real)")
+    create.add_argument("--readers", help="comma-separated reader ids (with --real)")
     create.add_argument("--seed", type=int, help="seed of the per-reader orders (with --real; default: random, recorded)")
     create.add_argument("--window-level", help="preset (CT_BRAIN, CT_BONE, CT_AIR, CT_ABDOMEN) or WIDTH,LEVEL (with --real)")
     create.add_argument("--allow-revisit", action="store_true", help="let readers go back and change answers (with --real)")
@@ -44,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--title", default="", help="study title (with --real)")
     create.add_argument("--save-study", type=Path, help="also write the study definition (.json; contains the truth)")
     create.set_defaults(func=_create)
+    declare(create, inputs=("study", "real"), outputs={"key": (".json",), "save_study": (".json",)}, out_dirs=("out",))
 
     validate = actions.add_parser("validate", help="check a study file and report every problem",
                                   description="Check a study definition file without building anything.")
@@ -71,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--key", type=Path, help="truth key (default: beside the session folder)")
     export.add_argument("--history", action="store_true", help="every answer given, revisions included")
     export.set_defaults(func=_export)
+    declare(export, inputs=("session", "key"), outputs={"output": (".csv", ".json")})
 
     analyze = actions.add_parser("analyze", help="statistics, verdict and report",
                                  description="Accuracy vs chance (Wilson CI, exact binomial test), sensitivity/"
@@ -91,7 +95,7 @@ def _create(args: argparse.Namespace) -> int:
     from medsynth.reading.study import blinding_warnings, load_study, save_study
 
     if args.study:
-        folder_only = {"--synthetic": args.synthetic, "--readers": args.readers, "--seed": args.seed is not None,
+        folder_only = {"--synthetic": args.synthetic, "--readers": args.readers is not None, "--seed": args.seed is not None,
                        "--window-level": args.window_level, "--allow-revisit": args.allow_revisit,
                        "--pair-by-name": args.pair_by_name, "--title": args.title,
                        "--study-id": args.study_id != "reader-study"}
@@ -102,9 +106,13 @@ def _create(args: argparse.Namespace) -> int:
     else:
         if not args.synthetic:
             raise StudyError("Give at least one --synthetic folder with --real.")
+        readers = [r.strip() for r in (args.readers or "").split(",") if r.strip()]
+        if args.readers is not None and not readers:
+            raise StudyError(f"--readers {args.readers!r} names no reader; give comma-separated ids (r1,r2) or leave "
+                             "the option out and add readers later with 'medsynth reading add-reader'.")
         study = study_from_folders(
             args.real, _synthetic_folders(args.synthetic), study_id=args.study_id, title=args.title,
-            readers=[r.strip() for r in args.readers.split(",") if r.strip()], seed=args.seed,
+            readers=readers, seed=args.seed,
             window_level=_window_level(args.window_level), allow_revisit=args.allow_revisit,
             pair_by_name=args.pair_by_name)
     if args.save_study:

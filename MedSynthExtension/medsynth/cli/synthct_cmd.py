@@ -7,6 +7,7 @@ import json
 
 from medsynth.cli.progress import progress_bar, warn_outside
 from medsynth.io import read_image, write_image, write_text_atomic
+from medsynth.io.guard import IMAGE_OUTPUT, declare
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="run even when the input is outside the model's validated domain (contrast, skull, "
                              "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run)
+    declare(parser, inputs=("mr", "mask"), outputs={"output": IMAGE_OUTPUT, "uncertainty": IMAGE_OUTPUT, "provenance": (".json",)})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ def atomic_path(destination: str | os.PathLike, suffix: str | None = None) -> It
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; results must follow the umask like any file
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -36,6 +37,20 @@ def atomic_path(destination: str | os.PathLike, suffix: str | None = None) -> It
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc allows (os.umask can only set it)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(destination: str | os.PathLike, data: bytes) -> Path:

@@ -50,6 +50,7 @@ from pydicom.valuerep import format_number_as_ds
 
 from medsynth import __version__
 from medsynth.errors import InputError
+from medsynth.io.atomic import current_umask
 from medsynth.io.images import read_image
 
 #: Purpose of Reference of MedSynth in the Contributing Equipment Sequence (DICOM CID 7005).
@@ -129,6 +130,7 @@ def export_sct_dicom(
     source_path = None if isinstance(image, sitk.Image) else Path(image)
     if source_path is not None:
         image = read_image(source_path)
+    _check_looks_like_ct(image)
     _check_destination(out_dir, overwrite, source_path, reference_series)
     hu, origin, direction, spacing, reversed_order = _slices_in_dicom_order(image)
     reference = _read_reference(Path(reference_series)) if reference_series is not None else None
@@ -144,6 +146,7 @@ def export_sct_dicom(
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; the series must follow the umask
     try:
         names = []
         for k in range(n_slices):
@@ -451,6 +454,10 @@ def _check_destination(out_dir: Path, overwrite: bool, source: Path | None, refe
             raise InputError(
                 f"{out_dir} is not empty; choose a new or empty folder, or pass --overwrite to replace its contents."
             )
+        foreign = sorted(p.name for p in out_dir.iterdir() if not _is_dicom_file(p))
+        if foreign:
+            raise InputError(f"--overwrite replaces only a folder of DICOM files, and {out_dir} also holds "
+                             f"{', '.join(foreign[:5])}; choose another folder or move those away.")
         resolved = out_dir.resolve()
         protected = [p for p in (source, Path(reference) if reference is not None else None) if p is not None]
         for path in protected:
@@ -459,6 +466,27 @@ def _check_destination(out_dir: Path, overwrite: bool, source: Path | None, refe
                 raise InputError(
                     f"Refusing to overwrite {out_dir}: it holds an input ({path}). Choose another output folder."
                 )
+
+
+def _is_dicom_file(path: Path) -> bool:
+    if not path.is_file() or path.is_symlink():
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(128)
+        return handle.read(4) == b"DICM"
+
+
+#: Below this lowest value an image can hold air in Hounsfield units (air is about -1000 HU).
+_AIR_HU_CEILING = -500.0
+
+
+def _check_looks_like_ct(image: sitk.Image) -> None:
+    """Refuse an image with no air-like value: an MR (intensities ≥ 0) filed as a CT would mislead a planner."""
+    stats = sitk.MinimumMaximumImageFilter()
+    stats.Execute(image if image.GetNumberOfComponentsPerPixel() == 1 else sitk.VectorIndexSelectionCast(image, 0))
+    if stats.GetMinimum() > _AIR_HU_CEILING:
+        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is "
+                         f"{stats.GetMinimum():g}, while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:

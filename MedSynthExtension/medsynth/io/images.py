@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import SimpleITK as sitk
 
 from medsynth.errors import InputError
 from medsynth.io.atomic import atomic_path
+from medsynth.io.budget import check_voxel_budget
 from medsynth.io.nifti_check import check_nifti_complete
 
 #: File name endings MedSynth reads and writes as volumes (lower case).
@@ -35,7 +37,11 @@ def read_image(path: str | os.PathLike) -> sitk.Image:
     if path.name.lower().endswith((".nii", ".nii.gz")):
         check_nifti_complete(path)
     try:
-        return sitk.ReadImage(str(path))
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        check_voxel_budget(path, math.prod(reader.GetSize()) * reader.GetNumberOfComponents())
+        return reader.Execute()
     except RuntimeError as exc:
         raise InputError(
             f"Cannot read {path} as an image ({_first_line(exc)}). "

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace as with_fields
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
@@ -39,6 +39,10 @@ class ModelEntry:
     card: ModelCard
     folder: Path
     source: str
+    #: Sources of other copies with the same id that this one hides (it comes first in precedence).
+    shadows: tuple[str, ...] = ()
+    #: Zip members left out at import (anything but the card and its weights), reported to the user.
+    ignored_members: tuple[str, ...] = ()
 
     @property
     def weights_path(self) -> Path:
@@ -73,7 +77,11 @@ class ModelRegistry:
                 except ModelError as exc:
                     self.problems.append(str(exc))
                     continue
-                seen.setdefault(card.id, ModelEntry(card, folder, label))
+                if card.id in seen:
+                    first = seen[card.id]
+                    seen[card.id] = with_fields(first, shadows=first.shadows + (f"{label} ({folder})",))
+                else:
+                    seen[card.id] = ModelEntry(card, folder, label)
         found = sorted(seen.values(), key=lambda entry: entry.card.id)
         return [entry for entry in found if task is None or entry.card.task == task]
 
@@ -95,23 +103,28 @@ class ModelRegistry:
         """Install a model from a zip holding ``card.json`` and its ONNX file into the user folder.
 
         The card is validated and the weights' sha256 checked before anything is installed; the
-        model folder appears atomically. An existing model of the same id is kept unless
-        ``replace`` is true.
+        model folder appears atomically. An installed model of the same id, wherever it is (a built-in
+        one included, which the user copy would otherwise shadow silently), is kept unless
+        ``replace`` is true. The ONNX file is loaded once to prove it runs.
         """
         zip_path = Path(zip_path)
         destination_root = Path(destination_root or user_models_dir())
         destination_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=destination_root, prefix=".import-") as staging:
             staging_dir = Path(staging) / "model"
-            card = _extract_model(zip_path, staging_dir)
+            card, ignored = _extract_model(zip_path, staging_dir)
             target = destination_root / card.id
-            if target.exists() and not replace:
-                raise ModelError(f"A model with id '{card.id}' is already installed in {target}. "
-                                 "Use --replace to overwrite it.")
+            installed = {entry.card.id: entry for entry in self.entries()}
+            if card.id in installed and not replace:
+                other = installed[card.id]
+                raise ModelError(f"A model with id '{card.id}' is already installed ({other.source}, {other.folder}). "
+                                 "Use --replace to install this one in its place"
+                                 + (" (it will then take precedence over the built-in one)." if other.source == "built-in"
+                                    else "."))
             if target.exists():
                 shutil.rmtree(target)
             os.replace(staging_dir, target)
-        return ModelEntry(load_card(target / CARD_FILE_NAME), target, "user")
+        return ModelEntry(load_card(target / CARD_FILE_NAME), target, "user", ignored_members=ignored)
 
 
 def _model_folders(root: Path) -> Iterable[Path]:
@@ -121,8 +134,12 @@ def _model_folders(root: Path) -> Iterable[Path]:
                   and (p / CARD_FILE_NAME).is_file())
 
 
-def _extract_model(zip_path: Path, staging_dir: Path) -> ModelCard:
-    """Extract only the card and the weights it names (never arbitrary paths) and verify them."""
+def _extract_model(zip_path: Path, staging_dir: Path) -> tuple[ModelCard, tuple[str, ...]]:
+    """Extract only the card and the weights it names (never arbitrary paths), verify and load them.
+
+    Returns the card and the names of the members left out, so that a zip carrying ``../`` paths or
+    extra files is reported rather than silently trimmed.
+    """
     if not zip_path.is_file():
         raise ModelError(f"Model archive not found: {zip_path}.")
     try:
@@ -142,5 +159,20 @@ def _extract_model(zip_path: Path, staging_dir: Path) -> ModelCard:
             raise ModelError(f"{zip_path} has no {weights} although its card names it.")
         with archive.open(members[weights]) as source, open(staging_dir / card.weights_file, "wb") as target:
             shutil.copyfileobj(source, target)
+        ignored = tuple(sorted(name for path, name in members.items() if path not in (cards[0], weights)))
     verify_sha256(staging_dir / card.weights_file, card.weights_sha256)
-    return card
+    _check_loads(zip_path, staging_dir / card.weights_file)
+    return card, ignored
+
+
+def _check_loads(zip_path: Path, weights: Path) -> None:
+    """Open the ONNX file in onnxruntime once: a corrupt model whose sha256 matches its card fails here, not mid-run."""
+    if weights.suffix.lower() != ".onnx":
+        return
+    import onnxruntime
+
+    try:
+        onnxruntime.InferenceSession(str(weights), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for every kind of bad file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{zip_path}: the model {weights.name} does not load in onnxruntime ({first[:200]}).") from None
