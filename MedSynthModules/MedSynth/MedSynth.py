@@ -15,6 +15,7 @@ from MedSynthLib.dependencies import ensure_runtime
 from MedSynthLib.hub_logic import HubLogic
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html, model_rows
+from MedSynthLib.scene_close import SceneCloseMixin
 
 
 class MedSynth(ScriptedLoadableModule):
@@ -37,7 +38,7 @@ class MedSynthParameterNode:
     modelId: str = "demo-edges"
 
 
-class MedSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class MedSynthWidget(SceneCloseMixin, ScriptedLoadableModuleWidget, VTKObservationMixin):
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
         VTKObservationMixin.__init__(self)
@@ -51,8 +52,7 @@ class MedSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.importButton.connect("clicked(bool)", self.onImport)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onInputChanged)
-        self._parameterNode = self.logic.getParameterNode()
-        self._parameterNode.connectGui(self.ui)
+        self.observeSceneClose()
         self.refreshModels()
         self.onInputChanged()
 

@@ -17,6 +17,7 @@ from MedSynthLib.dependencies import ensure_runtime
 from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html, model_rows
+from MedSynthLib.scene_close import SceneCloseMixin
 
 
 class MedSynthAnomaly(ScriptedLoadableModule):
@@ -44,7 +45,9 @@ class MedSynthAnomalyParameterNode:
     opacity: float = 0.5
 
 
-class MedSynthAnomalyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class MedSynthAnomalyWidget(SceneCloseMixin, ScriptedLoadableModuleWidget, VTKObservationMixin):
+    resultAttributes = ("outputs",)
+
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
         VTKObservationMixin.__init__(self)
@@ -55,8 +58,7 @@ class MedSynthAnomalyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = MedSynthAnomalyLogic()
         self.outputs = None
         self.runner = JobRunner(self.ui.applyButton, self.ui.progressBar, self.ui.statusLabel)
-        self._parameterNode = self.logic.getParameterNode()
-        self._parameterNode.connectGui(self.ui)
+        self.observeSceneClose()
         self.ui.modelSelector.connect("currentIndexChanged(int)", self.onModelSelected)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onInputChanged)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
@@ -146,9 +148,6 @@ class MedSynthAnomalyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onFindingClicked(self, index):
         if self.outputs is not None and index.isValid():
             self.logic.jumpToFinding(self.outputs, index.row())
-
-    def cleanup(self):
-        self.removeObservers()
 
 
 class MedSynthAnomalyLogic(ScriptedLoadableModuleLogic, AnomalyLogic):

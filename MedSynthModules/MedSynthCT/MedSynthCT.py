@@ -11,12 +11,13 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.util import VTKObservationMixin
 
+from MedSynthCTLib.logic import SynthCTLogic
 from MedSynthLib.dependencies import ensure_runtime
-from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.display import CT_WINDOWS
+from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html
-from MedSynthCTLib.logic import SynthCTLogic
+from MedSynthLib.scene_close import SceneCloseMixin
 
 
 class MedSynthCT(ScriptedLoadableModule):
@@ -41,7 +42,9 @@ class MedSynthCTParameterNode:
     window: str = "brain"
 
 
-class MedSynthCTWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class MedSynthCTWidget(SceneCloseMixin, ScriptedLoadableModuleWidget, VTKObservationMixin):
+    resultAttributes = ("lastResult",)
+
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
         VTKObservationMixin.__init__(self)
@@ -62,9 +65,10 @@ class MedSynthCTWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.exportButton.connect("clicked(bool)", self.onExport)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateState)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateDomain)
-        self._parameterNode = self.logic.getParameterNode()
-        self._parameterNode.connectGui(self.ui)
+        self.observeSceneClose()
         self.onModelChanged(0)
+
+    def onParameterNodeReady(self):
         self.updateState()
 
     def onModelChanged(self, index):

@@ -16,6 +16,7 @@ from MedSynthLib.dependencies import ensure_runtime
 from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html
+from MedSynthLib.scene_close import SceneCloseMixin
 
 
 class MedSynthFuture(ScriptedLoadableModule):
@@ -46,7 +47,7 @@ class MedSynthFutureParameterNode:
     timepoints: int = 3
 
 
-class MedSynthFutureWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class MedSynthFutureWidget(SceneCloseMixin, ScriptedLoadableModuleWidget, VTKObservationMixin):
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
         VTKObservationMixin.__init__(self)
@@ -62,13 +63,11 @@ class MedSynthFutureWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.modelSelector.connect("currentIndexChanged(int)", self.onModelChanged)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateDomain)
-        self._parameterNode = self.logic.getParameterNode()
-        self._parameterNode.connectGui(self.ui)
-        self.addObserver(self._parameterNode.parameterNode, "ModifiedEvent", self.updateState)
+        self.observeSceneClose()
         self.onModelChanged(0)
 
-    def cleanup(self):
-        self.removeObservers()
+    def onParameterNodeReady(self):
+        self.addObserver(self._parameterNode.parameterNode, "ModifiedEvent", self.updateState)
 
     def modelId(self):
         return self.ui.modelSelector.currentData if self.entries else None

@@ -17,6 +17,7 @@ from slicer.util import VTKObservationMixin
 
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.run_state import RunState
+from MedSynthLib.scene_close import SceneCloseMixin
 from MedSynthReaderLib.lead import WINDOW_LEVEL_CHOICES, LeadLogic
 from MedSynthReaderLib.logic import DEFAULT_LAYOUT, LAYOUTS, ReaderLogic
 from MedSynthReaderLib.presenter import TEXT, given_path, previous_enabled, reader_ids
@@ -55,7 +56,9 @@ class MedSynthReaderParameterNode:
     withTruth: bool = False
 
 
-class MedSynthReaderWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class MedSynthReaderWidget(SceneCloseMixin, ScriptedLoadableModuleWidget, VTKObservationMixin):
+    resultAttributes = ("panel",)
+
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
         VTKObservationMixin.__init__(self)
@@ -74,8 +77,7 @@ class MedSynthReaderWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                              (self.ui.addReaderButton, self.onAddReader), (self.ui.exportButton, self.onExport),
                              (self.ui.analyzeButton, self.onAnalyze)):
             button.connect("clicked(bool)", lambda _checked, slot=slot: slot())
-        self._parameterNode = self.logic.getParameterNode()
-        self._parameterNode.connectGui(self.ui)
+        self.observeSceneClose()
         self.refreshPanel()
 
     def enter(self):
@@ -84,10 +86,14 @@ class MedSynthReaderWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def exit(self):
         self.unbindShortcuts()
 
+    def onSceneStartClose(self, caller=None, event=None):
+        self.logic.closeSession()
+        SceneCloseMixin.onSceneStartClose(self, caller, event)
+
     def cleanup(self):
         self.unbindShortcuts()
-        self.removeObservers()
         self.logic.closeSession()
+        SceneCloseMixin.cleanup(self)
 
     def onStart(self):
         p, self.panel = self._parameterNode, None

@@ -109,6 +109,32 @@ def test_ui_file_matches_the_code(module):
     assert parameter_names - _parameter_fields(source) == set(), "SlicerParameterName not in the parameter node class"
 
 
+def _scene_receivers(ui_file: Path) -> set[str]:
+    """Widgets the .ui connects to the panel's mrmlSceneChanged(vtkMRMLScene*) signal."""
+    root = ElementTree.parse(ui_file).getroot()
+    top = root.find("widget").get("name")
+    return {c.findtext("receiver") for c in root.iter("connection")
+            if c.findtext("sender") == top and c.findtext("signal") == "mrmlSceneChanged(vtkMRMLScene*)"
+            and c.findtext("slot") == "setMRMLScene(vtkMRMLScene*)"}
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+def test_every_mrml_widget_receives_the_scene(module):
+    """A qMRML widget without the scene lists no nodes: the panel cannot select an input in Slicer.
+
+    ``panel.setMRMLScene(scene)`` reaches a child only through a mrmlSceneChanged → setMRMLScene
+    connection in the .ui; a direct ``self.ui.<name>.setMRMLScene(`` call in the code also counts.
+    """
+    name = module.name
+    ui_file = module / f"Resources/UI/{name}.ui"
+    top = ElementTree.parse(ui_file).getroot().find("widget").get("name")
+    mrml_widgets = {w for w, cls in _ui_widgets(ui_file).items() if cls.startswith("qMRML") and w != top}
+    source = (module / f"{name}.py").read_text()
+    in_code = set(re.findall(r"self\.ui\.(\w+)\.setMRMLScene\(", source))
+    missing = mrml_widgets - _scene_receivers(ui_file) - in_code
+    assert missing == set(), f"{ui_file.name}: MRML widgets never given the scene: {sorted(missing)}"
+
+
 def _imported_roots(path: Path) -> set[str]:
     roots = set()
     for node in ast.walk(ast.parse(path.read_text())):

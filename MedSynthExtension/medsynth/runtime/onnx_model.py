@@ -12,7 +12,6 @@ import os
 from typing import Sequence
 
 import numpy as np
-import onnxruntime as ort
 
 from medsynth.errors import InputError, ModelError
 from medsynth.models.card import ModelCard
@@ -30,6 +29,16 @@ def default_thread_count() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+def _onnxruntime():
+    """onnxruntime, imported only when a model is loaded: a Slicer without it still loads every module
+    and installs it on the user's first Apply (MedSynthLib.dependencies)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelError("onnxruntime is not installed; run models after `pip install onnxruntime`.") from None
+    return onnxruntime
+
+
 class OnnxGenerator:
     """A verified model ready to run batches of patches: ``predict(batch, condition=None)``."""
 
@@ -37,6 +46,7 @@ class OnnxGenerator:
         entry.verify()
         self.entry = entry
         self.card: ModelCard = entry.card
+        ort = _onnxruntime()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or default_thread_count()

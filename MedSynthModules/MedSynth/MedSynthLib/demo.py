@@ -32,6 +32,10 @@ from medsynth.render import VIEWS, overlay_picture, write_png  # noqa: E402
 from medsynth.sample_data import mni152_t1_path, shared_data_dir  # noqa: E402
 
 
+#: Node name of the fallback input: a template, not the corpus scan a step names.
+TEMPLATE_NAME = "MNI152 2009a T1 template"
+
+
 @dataclass
 class DemoContext:
     session: HeadlessSlicer
@@ -39,9 +43,11 @@ class DemoContext:
     written: list[str] = field(default_factory=list)
 
     def input_volume(self, shared_relative: str, name: str):
-        """A real scan from the corpus when present, else the packaged MNI152 T1."""
+        """A real scan from the corpus when present, else the packaged MNI152 T1, named as what it is."""
         corpus = shared_data_dir()
-        path = corpus / shared_relative if corpus is not None else mni152_t1_path()
+        if corpus is None:
+            return load_volume(self.session.scene, mni152_t1_path(), TEMPLATE_NAME), mni152_t1_path()
+        path = corpus / shared_relative
         return load_volume(self.session.scene, path, name), path
 
     def save_volume(self, node, file_name: str) -> Path:

@@ -55,6 +55,9 @@ class HeadlessSlicer:
 
 def start_headless_slicer() -> HeadlessSlicer:
     """Build a fresh headless session and install it as ``slicer.mrmlScene`` / ``slicer.modules``."""
+    if getattr(slicer, "app", None) is not None:
+        raise RuntimeError("start_headless_slicer() called inside Slicer: it would replace the application's "
+                           "scene and modules; use slicer.mrmlScene there.")
     scene = slicer.vtkMRMLScene()
     crosshair = slicer.vtkMRMLCrosshairNode()
     crosshair.SetCrosshairName("default")
