@@ -29,7 +29,7 @@ from MedSynthLib.volume_bridge import node_to_image  # noqa: E402
 from medsynth.io import write_image  # noqa: E402
 from medsynth.provenance import ATTRIBUTE_PREFIX  # noqa: E402
 from medsynth.render import VIEWS, overlay_picture, write_png  # noqa: E402
-from medsynth.sample_data import mni152_t1_path, shared_data_dir  # noqa: E402
+from medsynth.sample_data import shared_data_dir, whole_head_t1_path  # noqa: E402
 
 
 @dataclass
@@ -39,9 +39,9 @@ class DemoContext:
     written: list[str] = field(default_factory=list)
 
     def input_volume(self, shared_relative: str, name: str):
-        """A real scan from the corpus when present, else the packaged MNI152 T1."""
+        """A real scan from the corpus when present, else a packaged whole-head T1 (inside every model's domain)."""
         corpus = shared_data_dir()
-        path = corpus / shared_relative if corpus is not None else mni152_t1_path()
+        path = corpus / shared_relative if corpus is not None else whole_head_t1_path()
         return load_volume(self.session.scene, path, name), path
 
     def save_volume(self, node, file_name: str) -> Path:
