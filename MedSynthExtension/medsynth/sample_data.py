@@ -1,7 +1,7 @@
 """Where real sample images come from when no patient data is at hand (demo, benchmarks, tests).
 
-Nothing is downloaded: the MNI152 2009a T1 (1 mm head with skull) ships inside the ``nilearn``
-package, and a development checkout may have the project's real-image corpus beside it
+Nothing is downloaded: the MNI152 2009a T1 (1 mm, a skull-stripped brain) ships inside the
+``nilearn`` package, a whole-head mean T1 (skull and face) inside ``pydeface``, and a development checkout may have the project's real-image corpus beside it
 (``../shared/data``) or named by ``$MEDSYNTH_SHARED_DATA``.
 """
 
@@ -24,6 +24,16 @@ def mni152_t1_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from the installed nilearn package.")
     return path
+
+
+def whole_head_t1_path() -> Path:
+    """pydeface's mean head T1 (skull, scalp and face: inside the synthetic-CT domain), else the MNI152 brain."""
+    spec = importlib.util.find_spec("pydeface")
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "data" / "mean_reg2mean.nii.gz"
+        if path.is_file():
+            return path
+    return mni152_t1_path()
 
 
 def shared_data_dir() -> Path | None:

@@ -9,6 +9,7 @@ import pytest
 import SimpleITK as sitk
 
 from medsynth.cli import main
+from medsynth.domain import OutsideDomainError
 from medsynth.errors import InputError
 from medsynth.io import read_image
 from medsynth.tasks.future import predict_future
@@ -51,8 +52,8 @@ def test_wrong_kinds_of_image_are_refused(shared_data, future_model, t1):
 @pytest.mark.parametrize("path", ["stroke/T2.nii.gz", "templates/avg152T2.nii.gz", "templates/avg152PD.nii.gz"])
 def test_t2_and_pd_contrast_is_refused(shared_data, future_model, path):
     image = read_image(shared_data / path)
-    # The domain gate refuses first (the card needs T1); the future task's own contrast check stays behind it.
-    with pytest.raises(InputError, match="the model needs T1|does not look like a T1-weighted MRI"):
+    # The domain gate (medsynth.domain) refuses them first, naming the contrast it found.
+    with pytest.raises(OutsideDomainError, match=r"(T2|PD) contrast \(confidence [0-9.]+\), the model needs T1"):
         predict_future(image, 72.0, "F", "CN", 2.0, model=future_model)
 
 
@@ -65,8 +66,8 @@ def test_flair_like_grey_white_contrast_is_refused_with_a_parcellation(shared_da
     flair_like[np.isin(values, (1, 4, 11, 46, 49, 50, 51, 52))] = 15.0  # dark fluid
     image = sitk.GetImageFromArray(flair_like + np.random.default_rng(0).normal(0, 2, values.shape).astype(np.float32))
     image.CopyInformation(labels)
-    with pytest.raises(InputError, match="white matter is brighter than cortex"):
-        predict_future(image, 72.0, "M", "CN", 2.0, labels=labels, model=future_model)
+    with pytest.raises(InputError, match="white matter is brighter than cortex"):  # even past the domain gate
+        predict_future(image, 72.0, "M", "CN", 2.0, labels=labels, model=future_model, allow_outside=True)
 
 
 @pytest.mark.parametrize("path", ["stroke/T1.nii.gz", "templates/avg152T1.nii.gz", "head_mr_skull/MR.nii.gz",
