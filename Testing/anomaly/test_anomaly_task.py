@@ -142,3 +142,20 @@ def test_cli_refuses_bad_requests_before_working(stroke_t1, tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
     assert main(["evaluate", "anomaly", str(tmp_path / "nothing")]) == 2
     assert "Benchmark folder not found" in capsys.readouterr().err
+
+
+def test_the_same_scan_twice_gives_byte_identical_outputs(shared_data, tmp_path):
+    """Two separate CLI processes (outside batch mode, so ITK would be free to use every core) on
+    the clinical scan with skull: the heat map and the findings must match byte for byte."""
+    import subprocess
+    import sys
+
+    scan = shared_data / "head_mr_skull" / "MR.nii.gz"
+    outputs = []
+    for run in ("a", "b"):
+        heat, findings = tmp_path / f"heat_{run}.nii.gz", tmp_path / f"findings_{run}.json"
+        subprocess.run([sys.executable, "-m", "medsynth", "anomaly-map", str(scan), str(heat),
+                        "--findings", str(findings)], check=True, capture_output=True)
+        outputs.append((heat.read_bytes(), findings.read_bytes()))
+    assert outputs[0][0] == outputs[1][0], "the heat maps differ between two runs"
+    assert outputs[0][1] == outputs[1][1], "the findings differ between two runs"
