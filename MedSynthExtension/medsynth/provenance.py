@@ -28,6 +28,9 @@ class Provenance:
     created_utc: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     runtime: str = field(default_factory=lambda: f"python {platform.python_version()}")
     synthetic: bool = True
+    #: None inside the model's validated domain, else the stamp "outside the validated domain: …"
+    #: (:class:`medsynth.domain.DomainCheck`), carried onto every output of the run.
+    outside_domain: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,4 +51,6 @@ class Provenance:
             "EngineVersion": self.engine_version,
             "Created": self.created_utc,
         }
+        if self.outside_domain:
+            values["OutsideDomain"] = self.outside_domain
         return {ATTRIBUTE_PREFIX + key: value for key, value in values.items()}

@@ -65,8 +65,43 @@ def overlay_picture(background: sitk.Image, heat: sitk.Image | None = None, view
     return rgb.astype(np.uint8)
 
 
-def write_png(rgb: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write an (h, w, 3) uint8 array as a PNG, atomically."""
+#: 5×7 glyphs of the banner's words (rows top to bottom, '#' = ink).
+_GLYPHS = {
+    "A": ".###.#...##...#######...##...##...#", "D": "####.#...##...##...##...##...#####.",
+    "E": "######....####.#....#....#....#####", "H": "#...##...##...#######...##...##...#",
+    "I": ".###...#....#....#....#....#...###.", "L": "#....#....#....#....#....#....#####",
+    "M": "#...###.###.#.##...##...##...##...#", "N": "#...###..##.#.##..###...##...##...#",
+    "O": ".###.#...##...##...##...##...#.###.", "S": ".#####....#.....###.....#....#####.",
+    "T": "#####..#....#....#....#....#....#..", "U": "#...##...##...##...##...##...#.###.",
+    "V": "#...##...##...##...##...#.#.#...#..", " ": "." * 35,
+}
+OUTSIDE_BANNER = "OUTSIDE THE VALIDATED DOMAIN"
+
+
+def with_banner(rgb: np.ndarray, text: str = OUTSIDE_BANNER) -> np.ndarray:
+    """``rgb`` with a red caption band on top reading ``text`` in white (letters of :data:`_GLYPHS`),
+    so a picture of an outside-domain run says so wherever it is copied."""
+    scale = max(1, min(3, rgb.shape[1] // (6 * len(text) + 4)))
+    band = np.zeros((9 * scale, rgb.shape[1], 3), np.uint8)
+    band[..., 0] = 190
+    x = 2 * scale
+    for letter in text.upper():
+        glyph = np.array([[c == "#" for c in _GLYPHS.get(letter, _GLYPHS[" "])[row * 5:row * 5 + 5]]
+                          for row in range(7)])
+        ink = np.kron(glyph, np.ones((scale, scale), bool))
+        width = min(ink.shape[1], band.shape[1] - x)
+        if width <= 0:
+            break
+        band[scale:scale + ink.shape[0], x:x + width][ink[:, :width]] = 255
+        x += 6 * scale
+    return np.concatenate([band, rgb], axis=0)
+
+
+def write_png(rgb: np.ndarray, path: str | os.PathLike, outside_domain: str | None = None) -> Path:
+    """Write an (h, w, 3) uint8 array as a PNG, atomically; with an ``outside_domain`` stamp the
+    picture gets the :func:`with_banner` caption."""
+    if outside_domain:
+        rgb = with_banner(rgb)
     with atomic_path(path, suffix=".png") as tmp:
         sitk.WriteImage(sitk.GetImageFromArray(np.ascontiguousarray(rgb), isVector=True), str(tmp))
     return Path(path)

@@ -14,6 +14,7 @@ from slicer.util import VTKObservationMixin
 from MedSynthAnomalyLib.anomaly_logic import AnomalyLogic
 from MedSynthAnomalyLib.presenter import artefact_banner, findings_summary, input_problem, threshold_range
 from MedSynthLib.dependencies import ensure_runtime
+from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html, model_rows
 
@@ -80,11 +81,18 @@ class MedSynthAnomalyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if 0 <= index < len(self.rows):
             self._parameterNode.modelId = self.rows[index].model_id
             self.ui.cardBrowser.setHtml(card_html(self.rows[index].entry))
+            self.updateDomain()
+
+    def updateDomain(self):
+        node, model = self.ui.inputSelector.currentNode(), self._parameterNode.modelId
+        show_domain_report(self.ui.domainLabel, (lambda: self.logic.domainReport(node, model)) if node and self.rows
+                           else None)
 
     def onInputChanged(self, _node=None):
         problem = input_problem(self.ui.inputSelector.currentNode() is not None, [r.model_id for r in self.rows])
         self.runner.state.validate(problem)
         self.runner.refresh()
+        self.updateDomain()
 
     def onApply(self):
         if self.runner.state.busy:
@@ -96,7 +104,8 @@ class MedSynthAnomalyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         with slicer.util.tryWithErrorDisplay("Could not start the anomaly model.", waitCursor=True):
             job = self.logic.startAnomaly(self._parameterNode.inputVolume, self._parameterNode.modelId, method,
                                           brainMaskNode=self._parameterNode.brainMask,
-                                          opacity=self._parameterNode.opacity)
+                                          opacity=self._parameterNode.opacity,
+                                          allowOutsideDomain=self.ui.outsideDomainCheckBox.checked)
             self.runner.start(job, on_finished=self.onFinished)
 
     def onFinished(self, outputs):

@@ -12,6 +12,7 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
 from slicer.util import VTKObservationMixin
 
 from MedSynthLib.dependencies import ensure_runtime
+from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.display import CT_WINDOWS
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html
@@ -60,6 +61,7 @@ class MedSynthCTWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.exportButton.connect("clicked(bool)", self.onExport)
         self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateState)
+        self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateDomain)
         self._parameterNode = self.logic.getParameterNode()
         self._parameterNode.connectGui(self.ui)
         self.onModelChanged(0)
@@ -68,6 +70,12 @@ class MedSynthCTWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onModelChanged(self, index):
         self.ui.cardBrowser.setHtml(card_html(self.entries[index]) if 0 <= index < len(self.entries) else
                                     "<p>No synthetic-CT model is installed. Import one in the MedSynth module.</p>")
+        self.updateDomain()
+
+    def updateDomain(self, _node=None):
+        node, model = self.ui.inputSelector.currentNode(), self.ui.modelSelector.currentData
+        show_domain_report(self.ui.domainLabel, (lambda: self.logic.domainReport(node, model)) if node and self.entries
+                           else None)
 
     def updateState(self, _node=None):
         reason = None
@@ -87,7 +95,8 @@ class MedSynthCTWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             return
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not start the synthetic CT.", waitCursor=True):
-            job = self.logic.start(p.inputVolume, self.ui.modelSelector.currentData, p.maskVolume, p.uncertainty, p.window)
+            job = self.logic.start(p.inputVolume, self.ui.modelSelector.currentData, p.maskVolume, p.uncertainty, p.window,
+                                   allowOutsideDomain=self.ui.outsideDomainCheckBox.checked)
             self.runner.start(job, self.onFinished)
 
     def onFinished(self, result):

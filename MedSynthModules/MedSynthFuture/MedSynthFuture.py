@@ -13,6 +13,7 @@ from slicer.util import VTKObservationMixin
 from MedSynthFutureLib.conditions import card_ranges
 from MedSynthFutureLib.future_logic import FutureLogic
 from MedSynthLib.dependencies import ensure_runtime
+from MedSynthLib.domain_view import show_domain_report
 from MedSynthLib.job_runner import JobRunner
 from MedSynthLib.model_catalog import card_html
 
@@ -60,6 +61,7 @@ class MedSynthFutureWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.modelSelector.addItem(f"{entry.card.name} ({entry.card.id} {entry.card.version})", entry.card.id)
         self.ui.modelSelector.connect("currentIndexChanged(int)", self.onModelChanged)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
+        self.ui.inputSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateDomain)
         self._parameterNode = self.logic.getParameterNode()
         self._parameterNode.connectGui(self.ui)
         self.addObserver(self._parameterNode.parameterNode, "ModifiedEvent", self.updateState)
@@ -77,6 +79,12 @@ class MedSynthFutureWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                     "<p>No future-MRI model is installed. Import one in the MedSynth module.</p>")
         self.ui.rangesLabel.text = card_ranges(entry.card) if entry else ""
         self.updateState()
+        self.updateDomain()
+
+    def updateDomain(self, _node=None):
+        node, model = self.ui.inputSelector.currentNode(), self.modelId()
+        show_domain_report(self.ui.domainLabel, (lambda: self.logic.domainReport(node, model)) if node and self.entries
+                           else None)
 
     def updateState(self, *_):
         p = self._parameterNode
@@ -93,7 +101,8 @@ class MedSynthFutureWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not start the future-MRI prediction.", waitCursor=True):
             job = self.logic.startPrediction(p.inputVolume, p.age, p.sex, p.diagnosis, p.years, p.timepoints,
-                                             p.labelVolume, self.modelId())
+                                             p.labelVolume, self.modelId(),
+                                             allowOutsideDomain=self.ui.outsideDomainCheckBox.checked)
             self.runner.start(job, self.onFinished)
 
     def onFinished(self, nodes):

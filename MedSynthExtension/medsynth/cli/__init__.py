@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = (
     "medsynth.cli.batch_cmd",
     "medsynth.cli.future_cmd",
     "medsynth.cli.train_cmd",
+    "medsynth.cli.synthesize_cmd",
 )
 
 

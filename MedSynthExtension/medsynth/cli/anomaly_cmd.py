@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--brain-mask-out", type=Path, help="also write the scored brain mask here")
     parser.add_argument("--png", type=Path, help="also write an overlay picture (axial, coronal, sagittal)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--outside-domain", action="store_true",
+                        help="run even when the input is outside the model's validated domain (contrast, skull, "
+                             "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run_anomaly_map)
 
     bench = subparsers.add_parser("anomaly-benchmark", help="build a labelled anomaly / artefact benchmark",
@@ -69,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_anomaly_map(args: argparse.Namespace) -> int:
-    from medsynth.cli.progress import progress_bar
+    from medsynth.cli.progress import progress_bar, warn_outside
     from medsynth.models import ModelRegistry
     from medsynth.runtime import OnnxGenerator
     from medsynth.tasks.anomaly.task import anomaly_map
@@ -82,7 +85,9 @@ def run_anomaly_map(args: argparse.Namespace) -> int:
     extracted = {"auto": None, "yes": True, "no": False}[args.brain_extracted]
     with progress_bar(f"Anomaly map ({entry.card.id})") as progress:
         result = anomaly_map(image, OnnxGenerator(entry), args.method, brain_mask=brain_mask, brain_extracted=extracted,
-                             threshold=args.threshold, progress=progress, input_description=str(args.input))
+                             threshold=args.threshold, progress=progress, input_description=str(args.input),
+                             allow_outside=args.outside_domain)
+    warn_outside(result.provenance)
     write_image(result.score, args.heatmap)
     if args.findings:
         write_findings(result.findings, args.findings, result.summary())

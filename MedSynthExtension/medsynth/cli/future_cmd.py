@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from medsynth.cli.progress import progress_bar
+from medsynth.cli.progress import progress_bar, warn_outside
 from medsynth.io import read_image, write_image, write_text_atomic
 
 _DESCRIPTION = """\
@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pictures", metavar="DIR", help="write PNG pictures (baseline vs predicted, change map) here")
     parser.add_argument("--model", help="model id (default: the first installed future-mri model)")
     parser.add_argument("--provenance", metavar="JSON", help="write the provenance record here")
+    parser.add_argument("--outside-domain", action="store_true",
+                        help="run even when the input is outside the model's validated domain (contrast, skull, "
+                             "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     labels = read_image(args.labels) if args.labels else None
     with progress_bar("future MRI") as progress:
         result = predict_future(t1, args.age, args.sex, args.diagnosis, args.years, labels=labels, model=args.model,
-                                progress=progress, input_description=str(args.t1))
+                                progress=progress, input_description=str(args.t1),
+                                allow_outside=args.outside_domain)
+    warn_outside(result.provenance)
     write_image(result.final.image, args.output)
     if args.change_map:
         write_image(result.final.tissue_loss, args.change_map)

@@ -1,4 +1,4 @@
-"""``medsynth info IMAGE``: geometry and an intensity summary, the first check on any input."""
+"""``medsynth info IMAGE``: geometry, an intensity summary and the domain report, the first check on any input."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import numpy as np
 import SimpleITK as sitk
 
+from medsynth.errors import MedSynthError
 from medsynth.geometry import orientation_code
 from medsynth.io import read_image
 
@@ -35,22 +36,40 @@ def image_info(image: sitk.Image) -> dict:
     return info
 
 
+def domain_info(image: sitk.Image) -> tuple[dict | None, list[str]]:
+    """The :class:`~medsynth.domain.DomainReport` as a dict and as lines (None and the reason when unusable)."""
+    from medsynth.domain import measure_domain
+
+    try:
+        report = measure_domain(image)
+    except MedSynthError as exc:
+        return None, [f"not measured: {exc}"]
+    return json.loads(json.dumps(report.to_dict(), default=float)), report.lines()
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("info", help="show an image's geometry and intensities",
-                                   description="Print geometry (size, spacing, origin, orientation) and an intensity "
-                                               "summary of a NIfTI/NRRD/MHA file or DICOM series folder.")
+    parser = subparsers.add_parser("info", help="show an image's geometry, intensities and domain report",
+                                   description="Print geometry (size, spacing, origin, orientation), an intensity "
+                                               "summary and the domain report (modality, contrast, skull, field of "
+                                               "view, SNR, bias: what the models' domains are checked against) of a "
+                                               "NIfTI/NRRD/MHA file or DICOM series folder.")
     parser.add_argument("image", help="image file or DICOM series folder")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    info = image_info(read_image(args.image))
+    image = read_image(args.image)
+    info = image_info(image)
+    domain, lines = domain_info(image)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps({**info, "domain": domain}, indent=2))
         return 0
     for key, value in info.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v:.6g}" for k, v in value.items())
         print(f"{key:<18} {value}")
+    print("domain")
+    for line in lines:
+        print(f"  {line}")
     return 0

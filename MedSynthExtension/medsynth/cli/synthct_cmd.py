@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from medsynth.cli.progress import progress_bar
+from medsynth.cli.progress import progress_bar, warn_outside
 from medsynth.io import read_image, write_image, write_text_atomic
 
 
@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tta", type=int, metavar="N", help="test-time augmentation passes, 1-4 (default 4 with "
                         "--uncertainty, else 1); the synthetic CT is their mean")
     parser.add_argument("--provenance", metavar="JSON", help="write the provenance record (model, sha256, parameters) here")
+    parser.add_argument("--outside-domain", action="store_true",
+                        help="run even when the input is outside the model's validated domain (contrast, skull, "
+                             "spacing); every output is then stamped 'outside the validated domain'")
     parser.set_defaults(func=run)
 
 
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     mask = read_image(args.mask) if args.mask else None
     with progress_bar("synthetic CT") as progress:
         result = synth_ct(mr, model=args.model, mask=mask, uncertainty=bool(args.uncertainty), tta_passes=args.tta,
-                          progress=progress, input_description=str(args.mr))
+                          progress=progress, input_description=str(args.mr), allow_outside=args.outside_domain)
+    warn_outside(result.provenance)
     write_image(result.ct, args.output)
     if args.uncertainty:
         write_image(result.uncertainty, args.uncertainty)

@@ -57,6 +57,9 @@ SYNTHESIZING_EQUIPMENT_CODE = ("109100", "DCM", "Synthesizing Equipment")
 #: What every exported SeriesDescription contains.
 SYNTHETIC_MARK = "SYNTHETIC"
 DEFAULT_SERIES_DESCRIPTION = "SYNTHETIC CT (MedSynth)"
+#: Put after the synthetic mark when the sCT was made outside its model's validated domain
+#: (provenance key ``OutsideDomain``); the full stamp goes into the DerivationDescription.
+OUTSIDE_DOMAIN_MARK = "OUTSIDE VALIDATED DOMAIN"
 #: Placeholders when no reference series is given: nobody can mistake them for a real patient.
 PLACEHOLDER_PATIENT_NAME = "SYNTHETIC^ANONYMOUS"
 PLACEHOLDER_PATIENT_ID_PREFIX = "MEDSYNTH-ANON-"
@@ -133,6 +136,7 @@ def export_sct_dicom(
         _check_overlap(image, reference)
 
     now = _dt.datetime.now()
+    extra_attributes = {**_stamp_of(image), **dict(extra_attributes or {})}
     common = _common_dataset(reference, series_description, series_number, extra_attributes, now)
     row_dir, col_dir, normal = direction[:, 0], direction[:, 1], direction[:, 2]
     n_slices = hu.shape[0]
@@ -289,6 +293,7 @@ def _common_dataset(
     date, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
     extras = {str(k): str(v) for k, v in (extra_attributes or {}).items()}
     model_id, model_version = _model_identity(extras)
+    outside = bool(extras.get("OutsideDomain") or extras.get("MedSynth.OutsideDomain"))
     extras_text = "; ".join(f"{k}={v}" for k, v in extras.items())
 
     if reference is not None:
@@ -316,7 +321,7 @@ def _common_dataset(
     if series_number is None:
         series_number = 1000 + int(reference_series_number) if reference_series_number not in (None, "") else 1000
     ds.SeriesNumber = int(series_number)
-    ds.SeriesDescription = _synthetic_description(series_description)
+    ds.SeriesDescription = _synthetic_description(series_description, outside)
     ds.SeriesDate, ds.SeriesTime = date, time
     ds.ContentDate, ds.ContentTime = date, time
     ds.InstanceCreationDate, ds.InstanceCreationTime = date, time
@@ -403,10 +408,19 @@ def _model_identity(extras: Mapping[str, str]) -> tuple[str | None, str | None]:
     return normalised.get("modelid") or None, normalised.get("modelversion") or None
 
 
-def _synthetic_description(text: str | None) -> str:
+def _stamp_of(image: sitk.Image) -> dict[str, str]:
+    """The outside-domain stamp an sCT image carries in its metadata (``MedSynth.OutsideDomain``), if any."""
+    key = "MedSynth.OutsideDomain"
+    return {"OutsideDomain": image.GetMetaData(key)} if image.HasMetaDataKey(key) else {}
+
+
+def _synthetic_description(text: str | None, outside_domain: bool = False) -> str:
     text = (text or DEFAULT_SERIES_DESCRIPTION).strip()
     if SYNTHETIC_MARK not in text.upper():
         text = f"{SYNTHETIC_MARK} {text}"
+    if outside_domain and OUTSIDE_DOMAIN_MARK not in text.upper():
+        text = f"{SYNTHETIC_MARK} {OUTSIDE_DOMAIN_MARK} {text[len(SYNTHETIC_MARK):].strip()}" \
+            if text.upper().startswith(SYNTHETIC_MARK) else f"{SYNTHETIC_MARK} {OUTSIDE_DOMAIN_MARK} {text}"
     return _lo(text)
 
 

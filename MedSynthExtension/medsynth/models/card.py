@@ -92,6 +92,24 @@ class Output:
 
 
 @dataclass(frozen=True)
+class DomainSpec:
+    """The card's domain of validity (``domain`` block): what its figures were measured on.
+
+    ``contrasts`` of T1, T1post, T2, FLAIR, PD, CT or ``any``; ``skull``: ``required`` (whole
+    head), ``absent`` (brain-extracted) or ``any``; ``spacing_mm``: (finest, coarsest) voxel
+    spacing accepted on any axis.
+    """
+
+    modality: str
+    contrasts: tuple[str, ...]
+    skull: str
+    measured_on: str
+    body_part: str = "head"
+    spacing_mm: tuple[float, float] | None = None
+    min_field_of_view_mm: float | None = None
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """A validated model card. ``raw`` keeps the JSON as written (for display and provenance)."""
 
@@ -113,6 +131,7 @@ class ModelCard:
     intended_use: str
     limitations: tuple[str, ...]
     license: str
+    domain: DomainSpec | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -183,6 +202,8 @@ def _meaning_errors(data: Mapping[str, Any]) -> list[str]:
 
 def _ranges(data: Mapping[str, Any]) -> list[tuple[Sequence[float], str]]:
     found = []
+    if "spacing_mm" in data.get("domain", {}):
+        found.append((data["domain"]["spacing_mm"], "card.domain.spacing_mm"))
     target = data["input"]["normalization"].get("target_range")
     if target is not None:
         found.append((target, "card.input.normalization.target_range"))
@@ -223,8 +244,19 @@ def _build(data: Mapping[str, Any]) -> ModelCard:
         intended_use=data["intended_use"],
         limitations=tuple(data["limitations"]),
         license=data["license"],
+        domain=_domain(data.get("domain")),
         raw=json.loads(json.dumps(data)),
     )
+
+
+def _domain(entry: Mapping[str, Any] | None) -> DomainSpec | None:
+    if entry is None:
+        return None
+    values = dict(entry)
+    values["contrasts"] = tuple(values["contrasts"])
+    if "spacing_mm" in values:
+        values["spacing_mm"] = tuple(values["spacing_mm"])
+    return DomainSpec(**values)
 
 
 def _condition(entry: Mapping[str, Any]) -> Condition:

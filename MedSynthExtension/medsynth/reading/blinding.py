@@ -70,6 +70,22 @@ def write_blinded_image(source: str | os.PathLike, destination: str | os.PathLik
     return write_image(clean, destination, compress=True)
 
 
+def outside_domain_stamp(source: str | os.PathLike) -> str | None:
+    """The ``MedSynth.OutsideDomain`` stamp in an image file's header (NRRD/MHA keep it), or None."""
+    import SimpleITK as sitk
+
+    if not os.path.isfile(source):
+        return None
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(source))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return None
+    key = "MedSynth.OutsideDomain"
+    return reader.GetMetaData(key) if reader.HasMetaDataKey(key) else None
+
+
 def blinded_image_name(opaque_id: str) -> str:
     """File name of a blinded image: the opaque id and nothing else."""
     return opaque_id + BLINDED_SUFFIX

@@ -27,7 +27,7 @@ from typing import Callable
 from medsynth.io.atomic import write_text_atomic
 from medsynth.reading import database as db
 from medsynth.reading.blinding import (assign_opaque_ids, blinded_image_name, equalise_mtimes,
-                                       write_blinded_image)
+                                       outside_domain_stamp, write_blinded_image)
 from medsynth.reading.errors import SessionError, StudyError
 from medsynth.reading.key import KeyEntry, TruthKey, default_key_path, read_key, write_key
 from medsynth.reading.order import reader_order, reader_seed
@@ -102,7 +102,8 @@ def build_session(study: Study, session_dir: str | os.PathLike, *, key_path: str
         finally:
             conn.close()
 
-        entries = {opaque: KeyEntry(opaque, case.case_id, str(case.image), case.truth, case.generator, case.pair)
+        entries = {opaque: KeyEntry(opaque, case.case_id, str(case.image), case.truth, case.generator, case.pair,
+                                    outside_domain_stamp(case.image) if case.generator else None)
                    for opaque, case in by_opaque.items()}
         write_key(TruthKey(session_uid, salt, seed, study, entries), key_path)
         try:

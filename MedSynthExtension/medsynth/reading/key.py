@@ -34,6 +34,9 @@ class KeyEntry:
     truth: str
     generator: str | None
     pair: str | None
+    #: The synthetic image's "outside the validated domain: …" stamp (from its metadata), if it has one;
+    #: kept in the key, never shown to readers (it would unblind the case).
+    outside_domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ def write_key(key: TruthKey, path: str | os.PathLike) -> Path:
         "format": KEY_FORMAT, "version": KEY_VERSION, "session_uid": key.session_uid,
         "salt": key.salt, "seed": key.seed, "study": study_to_dict(key.study),
         "cases": {opaque: {"source_case_id": e.source_case_id, "source_image": e.source_image,
-                           "truth": e.truth, "generator": e.generator, "pair": e.pair}
+                           "truth": e.truth, "generator": e.generator, "pair": e.pair,
+                           **({"outside_domain": e.outside_domain} if e.outside_domain else {})}
                   for opaque, e in sorted(key.entries.items())},
     }
     return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
@@ -85,7 +89,7 @@ def read_key(path: str | os.PathLike, expected_session_uid: str | None = None) -
     try:
         study = parse_study(data["study"], source=f"{path} (study)", check_images=False)
         entries = {opaque: KeyEntry(opaque, e["source_case_id"], e["source_image"], e["truth"],
-                                    e.get("generator"), e.get("pair"))
+                                    e.get("generator"), e.get("pair"), e.get("outside_domain"))
                    for opaque, e in data["cases"].items()}
         return TruthKey(str(data["session_uid"]), str(data["salt"]), int(data["seed"]), study, entries)
     except (KeyError, TypeError, AttributeError, StudyError) as exc:

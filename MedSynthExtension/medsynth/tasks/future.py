@@ -38,6 +38,7 @@ from typing import Callable, Sequence
 import numpy as np
 import SimpleITK as sitk
 
+from medsynth.domain import enforce_domain
 from medsynth.errors import Cancelled, InputError
 from medsynth.geometry import plan_model_grid, to_input_grid, to_model_grid
 from medsynth.models.registry import ModelEntry, ModelRegistry
@@ -100,11 +101,13 @@ class FutureResult:
 def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: float | Sequence[float],
                    labels: sitk.Image | None = None, model: ModelEntry | OnnxGenerator | str | None = None,
                    progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
-                   input_description: str = "", registry: ModelRegistry | None = None) -> FutureResult:
+                   input_description: str = "", registry: ModelRegistry | None = None,
+                   allow_outside: bool = False) -> FutureResult:
     """Predict ``t1`` after each interval in ``years`` (see the module docstring).
 
     ``labels``: optional MUSE/DLMUSE parcellation of ``t1`` (any grid covering it) for the volume
-    table. Raises :class:`InputError` for unusable inputs, :class:`~medsynth.errors.ModelError` for a
+    table. ``allow_outside``: run on an input outside the card's domain, stamping the outputs
+    (:func:`medsynth.domain.enforce_domain`). Raises :class:`InputError` for unusable inputs, :class:`~medsynth.errors.ModelError` for a
     missing or tampered model, :class:`~medsynth.errors.Cancelled` when ``cancelled()`` turns true.
     """
     started = time.perf_counter()
@@ -112,12 +115,14 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
     generator = generator_for(model, TASK, "future-MRI", registry)
     card = generator.card
     check_modality(t1, card.modality)
+    domain = enforce_domain(t1, card, allow_outside)
     intervals = _intervals(years)
     longest = intervals[-1]
     for interval in intervals:
         encode_conditions(card, {"age": age, "sex": sex, "diagnosis": diagnosis, "years": interval})
     grouped_labels = _grouped_labels(labels)
-    check_t1_intensity_profile(t1)
+    if not allow_outside:
+        check_t1_intensity_profile(t1)
     plan = plan_model_grid(t1, card.orientation, card.spacing_mm, card.field_of_view_mm)
     on_grid = to_model_grid(t1, plan, default_value=float(sitk.GetArrayViewFromImage(t1).min()))
     spacing = tuple(float(s) for s in reversed(on_grid.GetSpacing()))
@@ -154,7 +159,8 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
     parameters = dict(run.provenance.parameters, years=list(intervals), regions=measured_on,
                       conditions={"age": age, "sex": sex, "diagnosis": diagnosis})
     return FutureResult(baseline, tuple(predictions), volume_table(baseline_ml, predicted_ml, measured_on), measured_on,
-                        dataclasses.replace(run.provenance, parameters=parameters), time.perf_counter() - started)
+                        dataclasses.replace(run.provenance, parameters=parameters, outside_domain=domain.stamp),
+                        time.perf_counter() - started)
 
 
 def _intervals(years: float | Sequence[float]) -> tuple[float, ...]:

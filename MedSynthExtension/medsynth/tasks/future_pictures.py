@@ -37,15 +37,15 @@ def write_pictures(result: FutureResult, folder: str | os.PathLike, fraction: fl
     prediction = result.final
     window = tuple(np.percentile(sitk.GetArrayViewFromImage(result.baseline), [1, 99.5]))
     heat_range = change_map_range(prediction.tissue_loss, threshold)
-    written = []
+    written, stamp = [], result.provenance.outside_domain
     for view in VIEWS:
         pair = np.concatenate([_grey(result.baseline, view, fraction, window),
                                np.full((_height(result.baseline, view, fraction), 4, 3), 255, np.uint8),
                                _grey(prediction.image, view, fraction, window)], axis=1)
-        written.append(write_png(pair, folder / f"{view}_baseline_vs_predicted.png"))
+        written.append(write_png(pair, folder / f"{view}_baseline_vs_predicted.png", stamp))
         heat = overlay_picture(prediction.image, prediction.tissue_loss, view, fraction, heat_range=heat_range,
                                threshold=threshold, opacity=0.7, window=window)
-        written.append(write_png(heat, folder / f"{view}_tissue_loss.png"))
+        written.append(write_png(heat, folder / f"{view}_tissue_loss.png", stamp))
     return written
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.ndimage as ndi
 import SimpleITK as sitk
 
+from medsynth.domain import enforce_domain
 from medsynth.errors import InputError
 from medsynth.models.registry import ModelEntry, ModelRegistry
 from medsynth.provenance import Provenance
@@ -84,12 +85,14 @@ def check_field_of_view(image: sitk.Image, limits_mm: tuple[float, float] = FIEL
 def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = None, mask: sitk.Image | None = None,
              uncertainty: bool = False, tta_passes: int | None = None, progress: ProgressCallback | None = None,
              cancelled: CancelCheck | None = None, input_description: str = "",
-             registry: ModelRegistry | None = None, scalp_floor_hu: float | None = SCALP_FLOOR_HU) -> SynthCTResult:
+             registry: ModelRegistry | None = None, scalp_floor_hu: float | None = SCALP_FLOOR_HU,
+             allow_outside: bool = False) -> SynthCTResult:
     """Synthetic CT of ``mr`` (see module docstring).
 
     ``tta_passes``: number of TTA passes (1 … 4); defaults to 4 with ``uncertainty`` and 1
     without. ``scalp_floor_hu``: the lowest HU near the skin inside the MR's outline (None: raw
-    network output there). Raises :class:`InputError` for an unusable input and
+    network output there). ``allow_outside``: run on an input outside the card's domain, stamping
+    every output (:func:`medsynth.domain.enforce_domain`). Raises :class:`InputError` for an unusable input and
     :class:`ModelError` for a missing or tampered model.
     """
     started = time.perf_counter()
@@ -97,6 +100,7 @@ def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = No
     check_field_of_view(mr)
     generator = generator_for(model, TASK, "synthetic-CT", registry)
     check_modality(mr, generator.card.modality)
+    domain = enforce_domain(mr, generator.card, allow_outside)
     passes = tta_passes if tta_passes is not None else (len(TTA_VARIANTS) if uncertainty else 1)
     if not 1 <= passes <= len(TTA_VARIANTS):
         raise InputError(f"tta_passes must be between 1 and {len(TTA_VARIANTS)}, got {passes}.")
@@ -125,7 +129,7 @@ def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = No
     spread = np.where(inside, stack.std(axis=0), 0.0).astype(np.float32) if uncertainty else None
     parameters = dict(provenance.parameters, tta_passes=passes, mask="given" if mask is not None else "computed from the MR",
                       background_hu=float(background), scalp_floor_hu=scalp_floor_hu)
-    provenance = dataclasses.replace(provenance, parameters=parameters)
+    provenance = dataclasses.replace(provenance, parameters=parameters, outside_domain=domain.stamp)
     return SynthCTResult(_like(ct, mr, provenance), body, None if spread is None else _like(spread, mr, provenance),
                          provenance, time.perf_counter() - started, passes)
 

@@ -19,7 +19,7 @@ from medsynth.models.card import CARD_FILE_NAME, ModelCard, parse_card
 from medsynth.models.integrity import sha256_of
 
 #: Key order of a written card (the schema's order, for readable diffs).
-_ORDER = ("schema_version", "id", "version", "task", "name", "description", "weights", "input", "conditioning",
+_ORDER = ("schema_version", "id", "version", "task", "name", "description", "weights", "input", "domain", "conditioning",
           "inference", "outputs", "training", "validation", "intended_use", "limitations", "license", "authors",
           "references")
 

@@ -19,6 +19,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from medsynth.models.integrity import sha256_of
+from medsynth.training.domains import TRAINED_DOMAINS
 
 MODEL_ID = "demo-edges"
 PATCH_SIZE = (64, 64, 64)
@@ -67,6 +68,7 @@ def card(sha256: str) -> dict:
         "input": {"modality": "MR", "contrast": "any", "orientation": "RAS", "spacing_mm": [1.5, 1.5, 1.5],
                   "normalization": {"scheme": "percentile", "lower_percentile": 1, "upper_percentile": 99,
                                     "target_range": [0, 1], "mask": "nonzero"}},
+        "domain": TRAINED_DOMAINS["demo"],
         "inference": {"patch_size": list(PATCH_SIZE), "overlap": 0.25, "blend": "gaussian", "batch_size": 2},
         "outputs": [{"name": "edges", "units": "normalised intensity per voxel", "scale": 1.0, "clip": [0, 1],
                      "background_value": 0, "description": "Edge strength; high on tissue boundaries."}],

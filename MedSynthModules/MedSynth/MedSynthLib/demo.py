@@ -27,6 +27,7 @@ from MedSynthLib.headless import HeadlessSlicer, start_headless_slicer  # noqa: 
 from MedSynthLib.scene_files import load_volume, save_bundle  # noqa: E402
 from MedSynthLib.volume_bridge import node_to_image  # noqa: E402
 from medsynth.io import write_image  # noqa: E402
+from medsynth.provenance import ATTRIBUTE_PREFIX  # noqa: E402
 from medsynth.render import VIEWS, overlay_picture, write_png  # noqa: E402
 from medsynth.sample_data import mni152_t1_path, shared_data_dir  # noqa: E402
 
@@ -52,10 +53,11 @@ class DemoContext:
                       heat_range: tuple[float, float] | None = None, window: tuple[float, float] | None = None) -> None:
         background = node_to_image(background_node)
         overlay = node_to_image(overlay_node) if overlay_node is not None else None
+        stamp = (overlay_node or background_node).GetAttribute(ATTRIBUTE_PREFIX + "OutsideDomain")
         for view in VIEWS:
             picture = overlay_picture(background, overlay, view, threshold=threshold, heat_range=heat_range,
                                       window=window)
-            path = write_png(picture, self.out_dir / f"{stem}_{view}.png")
+            path = write_png(picture, self.out_dir / f"{stem}_{view}.png", stamp)
             self.written.append(str(path.relative_to(self.out_dir)))
 
 

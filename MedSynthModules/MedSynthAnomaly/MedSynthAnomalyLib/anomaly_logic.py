@@ -30,6 +30,7 @@ from MedSynthLib.volume_bridge import image_to_node, node_to_image
 from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
 from medsynth.runtime import OnnxGenerator
+from medsynth.domain import domain_summary
 from medsynth.tasks.anomaly.task import SCORE_UNITS, AnomalyResult, anomaly_map
 from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
 from medsynth.tasks.anomaly.findings import Finding, label_findings
@@ -61,23 +62,31 @@ class AnomalyLogic:
     def models(self) -> list[ModelEntry]:
         return self.registry.entries("anomaly")
 
+    def domainReport(self, inputVolume, modelId: str | None = None) -> str:
+        """What the input looks like and whether it is inside the model's validated domain (shown before Apply)."""
+        return domain_summary(node_to_image(inputVolume), self.registry.find(modelId, task="anomaly").card)
+
     def startAnomaly(self, inputVolume, modelId: str | None = None, method: str = "model",
                      threshold: float | None = None, brainMaskNode=None, opacity: float = 0.5,
-                     threads: int | None = None) -> BackgroundJob:
-        """A not-yet-started job whose result (after ``finish``) is an :class:`AnomalyOutputs`."""
+                     threads: int | None = None, allowOutsideDomain: bool = False) -> BackgroundJob:
+        """A not-yet-started job whose result (after ``finish``) is an :class:`AnomalyOutputs`;
+        ``allowOutsideDomain`` runs on a scan outside the model's validated domain, stamping the outputs."""
         entry = self.registry.find(modelId, task="anomaly")
         mask = node_to_image(brainMaskNode) if brainMaskNode is not None else None
 
         def work(image, progress, cancelled) -> AnomalyResult:
             return anomaly_map(image, OnnxGenerator(entry, threads), method, brain_mask=mask, threshold=threshold,
-                               progress=progress, cancelled=cancelled, input_description=inputVolume.GetName())
+                               progress=progress, cancelled=cancelled, input_description=inputVolume.GetName(),
+                               allow_outside=allowOutsideDomain)
 
         return node_job(inputVolume, work, lambda result: self.addResultNodes(inputVolume, result, opacity))
 
     def runAnomaly(self, inputVolume, modelId: str | None = None, method: str = "model",
-                   threshold: float | None = None, brainMaskNode=None, threads: int | None = None) -> AnomalyOutputs:
+                   threshold: float | None = None, brainMaskNode=None, threads: int | None = None,
+                   allowOutsideDomain: bool = False) -> AnomalyOutputs:
         """Run synchronously (scripts, tests)."""
-        job = self.startAnomaly(inputVolume, modelId, method, threshold, brainMaskNode, threads=threads)
+        job = self.startAnomaly(inputVolume, modelId, method, threshold, brainMaskNode, threads=threads,
+                                allowOutsideDomain=allowOutsideDomain)
         return job.start().wait_for_completion()
 
     def applyThreshold(self, outputs: AnomalyOutputs, threshold: float) -> list[Finding]:

@@ -19,6 +19,7 @@ from MedSynthLib.jobs import node_job
 from MedSynthLib.outputs import add_output_volume, provenance_attributes
 from MedSynthLib.overlays import add_color_legend, show_overlay, style_heat_map
 from MedSynthLib.volume_bridge import node_to_image
+from medsynth.domain import domain_summary
 from medsynth.io.dicom_export import DicomExportResult, export_sct_dicom
 from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
@@ -42,15 +43,20 @@ class SynthCTLogic:
     def models(self) -> list[ModelEntry]:
         return self.registry.entries(TASK)
 
+    def domainReport(self, inputVolume, model: str | None = None) -> str:
+        """What the input looks like and whether it is inside the model's validated domain (shown before Apply)."""
+        return domain_summary(node_to_image(inputVolume), self.registry.find(model, task=TASK).card)
+
     def start(self, inputVolume, model: str | None = None, maskVolume=None, uncertainty: bool = False,
-              window: str = "brain") -> BackgroundJob:
-        """A not-yet-started job whose ``finish()`` returns :class:`SynthCTNodes`."""
+              window: str = "brain", allowOutsideDomain: bool = False) -> BackgroundJob:
+        """A not-yet-started job whose ``finish()`` returns :class:`SynthCTNodes`; ``allowOutsideDomain``
+        runs on an input outside the model's validated domain, stamping the outputs."""
         entry = self.registry.find(model, task=TASK)
         mask = node_to_image(maskVolume) if maskVolume is not None else None
 
         def work(image, progress, cancelled) -> SynthCTResult:
             return synth_ct(image, entry, mask=mask, uncertainty=uncertainty, progress=progress,
-                            cancelled=cancelled, input_description=inputVolume.GetName())
+                            cancelled=cancelled, input_description=inputVolume.GetName(), allow_outside=allowOutsideDomain)
 
         def make_nodes(result: SynthCTResult) -> SynthCTNodes:
             sct = add_output_volume(result.ct, inputVolume, "sCT", result.provenance)
@@ -67,9 +73,10 @@ class SynthCTLogic:
         return node_job(inputVolume, work, make_nodes)
 
     def run(self, inputVolume, model: str | None = None, maskVolume=None, uncertainty: bool = False,
-            window: str = "brain") -> SynthCTNodes:
+            window: str = "brain", allowOutsideDomain: bool = False) -> SynthCTNodes:
         """Synchronous run for scripts and the Python console."""
-        return self.start(inputVolume, model, maskVolume, uncertainty, window).start().wait_for_completion()
+        job = self.start(inputVolume, model, maskVolume, uncertainty, window, allowOutsideDomain)
+        return job.start().wait_for_completion()
 
     def exportDicom(self, sctVolume, outputFolder: str, referenceSeries: str | None = None,
                     overwrite: bool = False) -> DicomExportResult:

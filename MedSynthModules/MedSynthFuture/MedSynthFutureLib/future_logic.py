@@ -23,6 +23,7 @@ from MedSynthLib.volume_bridge import node_to_image
 from medsynth.errors import InputError
 from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.runtime import OnnxGenerator
+from medsynth.domain import domain_summary
 from medsynth.tasks.future import TASK, FutureResult, predict_future
 from medsynth.tasks.future_pictures import change_map_range
 
@@ -64,9 +65,15 @@ class FutureLogic:
             return "Select the T1 volume."
         return condition_problem(self.model(modelId).card, age, sex, diagnosis, years, timepoints)
 
+    def domainReport(self, inputVolume, modelId: str | None = None) -> str:
+        """What the input looks like and whether it is inside the model's validated domain (shown before Apply)."""
+        return domain_summary(node_to_image(inputVolume), self.model(modelId).card)
+
     def startPrediction(self, inputVolume, age: float, sex: str, diagnosis: str, years: float, timepoints: int = 1,
-                        labelVolume=None, modelId: str | None = None, threads: int | None = None) -> BackgroundJob:
-        """A not-yet-started job; its result (after ``finish``) is a :class:`FutureNodes`."""
+                        labelVolume=None, modelId: str | None = None, threads: int | None = None,
+                        allowOutsideDomain: bool = False) -> BackgroundJob:
+        """A not-yet-started job; its result (after ``finish``) is a :class:`FutureNodes`. ``allowOutsideDomain``
+        runs on an input outside the model's validated domain, stamping the outputs."""
         entry = self.model(modelId)
         problem = condition_problem(entry.card, age, sex, diagnosis, years, timepoints)
         if problem:
@@ -76,14 +83,17 @@ class FutureLogic:
 
         def work(image, progress, cancelled) -> FutureResult:
             return predict_future(image, age, sex, diagnosis, steps, labels=labels, model=OnnxGenerator(entry, threads),
-                                  progress=progress, cancelled=cancelled, input_description=inputVolume.GetName())
+                                  progress=progress, cancelled=cancelled, input_description=inputVolume.GetName(),
+                                  allow_outside=allowOutsideDomain)
 
         return node_job(inputVolume, work, lambda result: self._make_nodes(inputVolume, result))
 
     def runPrediction(self, inputVolume, age: float, sex: str, diagnosis: str, years: float, timepoints: int = 1,
-                      labelVolume=None, modelId: str | None = None, threads: int | None = None) -> FutureNodes:
+                      labelVolume=None, modelId: str | None = None, threads: int | None = None,
+                      allowOutsideDomain: bool = False) -> FutureNodes:
         """Run synchronously (scripts, tests)."""
-        job = self.startPrediction(inputVolume, age, sex, diagnosis, years, timepoints, labelVolume, modelId, threads)
+        job = self.startPrediction(inputVolume, age, sex, diagnosis, years, timepoints, labelVolume, modelId, threads,
+                                   allowOutsideDomain)
         return job.start().wait_for_completion()
 
     def _make_nodes(self, inputVolume, result: FutureResult) -> FutureNodes:

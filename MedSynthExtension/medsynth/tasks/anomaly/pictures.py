@@ -44,4 +44,4 @@ def findings_picture(image: sitk.Image, result, path: str | os.PathLike, opacity
                              threshold=result.threshold, opacity=opacity) for view in VIEWS]
     height = max(t.shape[0] for t in tiles)
     tiles = [np.pad(t, ((0, height - t.shape[0]), (0, 4), (0, 0))) for t in tiles]
-    return write_png(np.concatenate(tiles, axis=1), path)
+    return write_png(np.concatenate(tiles, axis=1), path, result.provenance.outside_domain)

@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 import SimpleITK as sitk
 
+from medsynth.domain import enforce_domain
 from medsynth.errors import InputError, ModelError
 from medsynth.provenance import Provenance
 from medsynth.qa import check_volume
@@ -66,7 +67,8 @@ class AnomalyResult:
 
     def summary(self) -> dict:
         """Threshold, units, artefact verdict and counts, for a findings file or a report."""
-        return {"method": self.method, "threshold": self.threshold, "score_units": SCORE_UNITS,
+        return {"method": self.method, "outside_domain": self.provenance.outside_domain,
+                "threshold": self.threshold, "score_units": SCORE_UNITS,
                 "min_finding_ml": self.settings.min_finding_ml, "artefact": self.artefact.to_dict(),
                 "model_id": self.provenance.model_id, "model_version": self.provenance.model_version}
 
@@ -89,11 +91,12 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
                  brain_mask: sitk.Image | None = None, brain_extracted: bool | None = None,
                  threshold: float | None = None, settings: AnomalySettings | None = None,
                  progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
-                 input_description: str = "") -> dict[str, AnomalyResult]:
+                 input_description: str = "", allow_outside: bool = False) -> dict[str, AnomalyResult]:
     """Score ``image`` with each of ``methods`` (``"model"``, ``"baseline"``); one registration for all.
 
     ``threshold`` overrides the card's validated threshold (for every method asked);
-    ``brain_mask`` (> 0 = brain, any grid in the scan's space) replaces the prior-based mask.
+    ``brain_mask`` (> 0 = brain, any grid in the scan's space) replaces the prior-based mask;
+    ``allow_outside`` runs on a scan outside the card's domain, stamping the results.
     """
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
@@ -105,6 +108,7 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
     check_anomaly_model(model)
     check_volume(image)
     check_modality(image, model.card.modality)
+    domain = enforce_domain(image, model.card, allow_outside)
     if brain_mask is not None:
         check_volume(brain_mask, "brain mask")
     settings = settings or AnomalySettings.from_card(model.card)
@@ -134,7 +138,7 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
             provenance = Provenance(model.card.id, model.card.version, model.card.weights_sha256, "anomaly",
                                     input_description=input_description)
         level = settings.threshold_for(method) if threshold is None else float(threshold)
-        provenance = _with_parameters(provenance, method, level, settings, aligned)
+        provenance = _with_parameters(provenance, method, level, settings, aligned, domain.stamp)
         native_score = to_scan_grid(score, image, aligned.registration)
         residual_name = "residual" if method == "model" else "baseline_residual"
         features = {**kspace, residual_name: float(np.median(score[region]))}
@@ -154,11 +158,11 @@ def anomaly_map(image: sitk.Image, model: OnnxGenerator, method: str = "model", 
 
 
 def _with_parameters(provenance: Provenance, method: str, threshold: float, settings: AnomalySettings,
-                     aligned: AlignedScan) -> Provenance:
+                     aligned: AlignedScan, outside_domain: str | None = None) -> Provenance:
     parameters = dict(provenance.parameters)
     parameters.update({"method": method, "threshold": threshold, "residual": settings.residual,
                        "median_size": settings.median_size, "erosion_voxels": settings.erosion_voxels,
                        "brain_extracted": bool(aligned.brain_extracted),
                        "registration_mutual_information": round(aligned.registration.metric, 4)})
     return Provenance(provenance.model_id, provenance.model_version, provenance.model_sha256, "anomaly",
-                      parameters, provenance.input_description)
+                      parameters, provenance.input_description, outside_domain=outside_domain)

@@ -35,6 +35,7 @@ from medsynth.training.anomaly.export import WEIGHTS_FILE, inference_block, inpu
 from medsynth.training.anomaly.pipeline import train_healthy_model
 from medsynth.training.anomaly.spec import TrainingConfig
 from medsynth.training.cards import write_card
+from medsynth.training.domains import TRAINED_DOMAINS
 
 MODEL_ID = "anomaly-brain-t1"
 VALIDATION_SUBJECTS = HELD_OUT_SPLIT["validation"]
@@ -73,7 +74,8 @@ def card(config: TrainingConfig, settings: AnomalySettings, notes: dict, parity:
                         "between a scan and its healthy reconstruction, normalised by healthy brains, is the anomaly "
                         "score. The ONNX file also carries the healthy template, brain prior and population "
                         "statistics as constant output channels."),
-        "input": input_block(config), "inference": inference_block(), "outputs": outputs_block(),
+        "input": input_block(config), "domain": TRAINED_DOMAINS["anomaly"], "inference": inference_block(),
+        "outputs": outputs_block(),
         "training": {
             "data": ("IXI (CC BY-SA 3.0): 7 healthy adults of shared/data/subjects_t1 (IXI012, 013, 015, 033, 034, 039, "
                      "048; 2 mm) + MNI templates avg152T1 and single_subj_T1 (SPM, GPL-2.0); brain prior from the "

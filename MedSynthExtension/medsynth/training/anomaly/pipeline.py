@@ -46,6 +46,7 @@ from medsynth.training.anomaly.population import intensity_maps, residual_maps
 from medsynth.training.anomaly.spec import TrainingConfig
 from medsynth.training.anomaly.train import train_network
 from medsynth.training.cards import software_versions, write_card
+from medsynth.training.domains import TRAINED_DOMAINS
 
 Log = Callable[[str], None]
 #: ``card_for(settings, notes, parity_max_abs_diff)`` → the card's blocks (see :func:`train_healthy_model`).
@@ -339,7 +340,8 @@ def _card(options: FolderTrainingOptions, template: Path, settings: AnomalySetti
                         "'medsynth train anomaly'; the residual between a scan and its healthy reconstruction, "
                         "normalised by healthy brains, is the anomaly score. The ONNX file also carries the healthy "
                         "template, brain prior and population statistics as constant output channels."),
-        "input": input_block(config), "inference": inference_block(), "outputs": outputs_block(),
+        "input": input_block(config), "domain": TRAINED_DOMAINS["anomaly"], "inference": inference_block(),
+        "outputs": outputs_block(),
         "training": {
             "data": (f"{len(training)} healthy T1 scans of {options.data}: {', '.join(s.name for s in training)}; "
                      f"brain prior from the label maps of {labelled} of them"

@@ -9,6 +9,7 @@ from medsynth.training.cards import software_versions
 from medsynth.training.future.literature import AGE_RANGE
 from medsynth.training.future.model import NetConfig
 from medsynth.training.future.spec import FutureSpec
+from medsynth.training.domains import TRAINED_DOMAINS
 
 REFERENCES = [
     "Barnes J et al. A meta-analysis of hippocampal atrophy rates in Alzheimer's disease. Neurobiol Aging 2009;30:1711-1723.",
@@ -45,6 +46,7 @@ def build_card(model_id: str, version: str, spec: FutureSpec, net: NetConfig, tr
                         f"Architecture: {net.to_dict()}."),
         "input": {"modality": "MR", "contrast": "T1-weighted", "orientation": spec.orientation,
                   "spacing_mm": list(spec.spacing_mm), "normalization": spec.normalization_card()},
+        "domain": TRAINED_DOMAINS["future-mri"],
         "conditioning": spec.conditioning_card(),
         "inference": {"patch_size": list(spec.patch_size), "overlap": spec.overlap, "blend": "gaussian",
                       "batch_size": 2, "image_input": "image", "condition_input": "condition"},

@@ -19,6 +19,7 @@ from medsynth.normalize import normalize
 from medsynth.training.export import ParityReport, check_parity, export_onnx
 from medsynth.training.synthct.model import ModelConfig
 from medsynth.training.synthct.spec import AIR_HU, HU_RANGE, HU_SCALE, SynthCTSpec
+from medsynth.training.domains import TRAINED_DOMAINS
 
 #: Largest torch-vs-onnxruntime difference (HU) accepted on a real volume.
 PARITY_TOLERANCE_HU = 1.0
@@ -29,6 +30,7 @@ def runtime_card_blocks(spec: SynthCTSpec, model_config: ModelConfig, contrast: 
     return {
         "input": {"modality": "MR", "contrast": contrast, "orientation": spec.orientation,
                   "spacing_mm": [float(s) for s in spec.spacing_mm], "normalization": spec.normalization_card()},
+        "domain": TRAINED_DOMAINS["synth-ct"],
         "inference": {"patch_size": [int(p) for p in model_config.patch_size], "overlap": spec.overlap,
                       "blend": "gaussian", "sigma_scale": 0.125, "batch_size": 8,
                       "pad_value": float(spec.normalization.target_range[0]), "image_input": "image"},

@@ -1,0 +1,1 @@
+"""Measurements of targeted synthesis: factor separability and downstream gain."""

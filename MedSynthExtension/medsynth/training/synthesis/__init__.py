@@ -1,0 +1,1 @@
+"""Training the synthesis model's appearance generator (torch; see :mod:`medsynth.tasks.synthesis`)."""
