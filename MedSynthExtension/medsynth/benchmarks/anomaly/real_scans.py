@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from medsynth.benchmarks.anomaly.build import HELD_OUT_SPLIT
 from medsynth.metrics.anomaly import voxel_auprc, voxel_auroc
 from medsynth.tasks.anomaly.pictures import findings_picture
 from medsynth.tasks.anomaly.task import analyse_scan
 
-TRAINING_IXI = ("IXI012", "IXI013", "IXI015", "IXI033", "IXI034", "IXI039", "IXI048")
-CALIBRATION_IXI = ("IXI014",)
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,8 @@ def real_scans(data: Path) -> list[RealScan]:
                       "healthy")]
     for path in sorted((data / "subjects_t1").glob("IXI*_ds.nii.gz")):
         subject = path.name[:6]
-        role = ("used-in-training" if subject in TRAINING_IXI else
-                "used-for-calibration" if subject in CALIBRATION_IXI else "untouched")
+        role = ("used-for-calibration" if subject in HELD_OUT_SPLIT["validation"] else
+                "untouched" if subject in HELD_OUT_SPLIT["test"] else "used-in-training")
         scans.append(RealScan(f"subjects_t1/{subject}", path, role, "healthy"))
     scans += [RealScan("head_mr_skull/MR", data / "head_mr_skull/MR.nii.gz", "untouched", "healthy brain"),
               RealScan("stroke/T1", data / "stroke/T1.nii.gz", "untouched", "stroke", data / "stroke/FLAIR.nii.gz"),
