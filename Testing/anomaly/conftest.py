@@ -36,7 +36,7 @@ def stroke_t1(shared_data: Path) -> Path:
 def stroke_analysis(anomaly_model, stroke_t1):
     """The stroke T1 analysed by the model and the baseline (one registration); the input's voxels
     before the analysis are kept to check they are unchanged."""
-    from medsynth.tasks.anomaly import analyse_scan
+    from medsynth.tasks.anomaly.task import analyse_scan
 
     image = sitk.ReadImage(str(stroke_t1))
     before = sitk.GetArrayFromImage(image).copy()

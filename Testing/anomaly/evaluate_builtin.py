@@ -23,7 +23,7 @@ from medsynth.benchmarks.anomaly.evaluate import benchmark_report, score_cases
 from medsynth.models import ModelRegistry
 from medsynth.runtime import OnnxGenerator
 from medsynth.sample_data import shared_data_dir
-from medsynth.tasks.anomaly_settings import AnomalySettings
+from medsynth.tasks.anomaly.settings import AnomalySettings
 
 MODEL_ID = "anomaly-brain-t1"
 README_START, README_END = "<!-- BENCHMARK START -->", "<!-- BENCHMARK END -->"

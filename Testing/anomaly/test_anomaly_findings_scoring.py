@@ -9,10 +9,10 @@ import pytest
 import SimpleITK as sitk
 
 from medsynth.errors import InputError
-from medsynth.tasks.anomaly_artefacts import (ArtefactVerdict, blur_feature, ghosting_feature, reference_statistics,
+from medsynth.tasks.anomaly.artefacts import (ArtefactVerdict, blur_feature, ghosting_feature, reference_statistics,
                                               spike_feature, verdict)
-from medsynth.tasks.anomaly_findings import find_findings, findings_csv, label_findings, write_findings
-from medsynth.tasks.anomaly_scoring import (contrast_structure, healthy_score, residual_map, smoothed_residual,
+from medsynth.tasks.anomaly.findings import find_findings, findings_csv, label_findings, write_findings
+from medsynth.tasks.anomaly.scoring import (contrast_structure, healthy_score, residual_map, smoothed_residual,
                                             zscore_baseline)
 
 

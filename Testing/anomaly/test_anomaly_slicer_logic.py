@@ -95,7 +95,7 @@ def test_findings_survive_a_scene_bundle(headless, stroke_t1, stroke_analysis, t
 def test_panel_presenter_texts():
     from MedSynthAnomalyLib.presenter import (OK_STYLE, WARNING_STYLE, artefact_banner, findings_summary,
                                               input_problem, threshold_range)
-    from medsynth.tasks.anomaly_artefacts import ArtefactVerdict
+    from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
 
     flagged = artefact_banner(ArtefactVerdict("motion", 9.3, 5.0))
     assert "MOTION ARTEFACT" in flagged.text and flagged.style == WARNING_STYLE

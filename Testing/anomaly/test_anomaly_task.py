@@ -9,7 +9,7 @@ import SimpleITK as sitk
 
 from anomaly_helpers import MODEL_ID, brain_of
 from medsynth.errors import InputError, ModelError
-from medsynth.tasks.anomaly import anomaly_map
+from medsynth.tasks.anomaly.task import anomaly_map
 
 
 def test_stroke_scan_gives_a_finding_at_the_left_hemisphere_lesion(stroke_analysis):
@@ -43,8 +43,8 @@ def test_model_beats_the_zscore_baseline_on_implanted_lesions(anomaly_model, sha
     from medsynth.benchmarks.anomaly.build import select_lesions
     from medsynth.benchmarks.anomaly.lesions import LesionImplant, lesion_on_scan
     from medsynth.metrics.anomaly import voxel_auprc, voxel_auroc
-    from medsynth.tasks.anomaly import analyse_scan
-    from medsynth.tasks.anomaly_registration import register_affine
+    from medsynth.tasks.anomaly.task import analyse_scan
+    from medsynth.tasks.anomaly.registration import register_affine
     from medsynth.tasks.masks import head_mask
 
     scan_path = sorted((shared_data / "subjects_t1").glob("IXI049*.nii.gz"))[0]
@@ -73,8 +73,8 @@ def test_card_calibrated_artefact_features_flag_severe_artefacts(anomaly_model, 
     Spikes and motion get their own label; severe ghosting is sometimes called a spike (its
     periodic k-space also has isolated peaks), so only the flag is required there."""
     from medsynth.benchmarks.anomaly.artefacts import make_artefact
-    from medsynth.tasks.anomaly_artefacts import image_features, verdict
-    from medsynth.tasks.anomaly_settings import AnomalySettings
+    from medsynth.tasks.anomaly.artefacts import image_features, verdict
+    from medsynth.tasks.anomaly.settings import AnomalySettings
 
     settings = AnomalySettings.from_card(anomaly_model.card)
     image = sitk.ReadImage(str(held_out_healthy))
@@ -142,3 +142,20 @@ def test_cli_refuses_bad_requests_before_working(stroke_t1, tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
     assert main(["evaluate", "anomaly", str(tmp_path / "nothing")]) == 2
     assert "Benchmark folder not found" in capsys.readouterr().err
+
+
+def test_the_same_scan_twice_gives_byte_identical_outputs(shared_data, tmp_path):
+    """Two separate CLI processes (outside batch mode, so ITK would be free to use every core) on
+    the clinical scan with skull: the heat map and the findings must match byte for byte."""
+    import subprocess
+    import sys
+
+    scan = shared_data / "head_mr_skull" / "MR.nii.gz"
+    outputs = []
+    for run in ("a", "b"):
+        heat, findings = tmp_path / f"heat_{run}.nii.gz", tmp_path / f"findings_{run}.json"
+        subprocess.run([sys.executable, "-m", "medsynth", "anomaly-map", str(scan), str(heat),
+                        "--findings", str(findings)], check=True, capture_output=True)
+        outputs.append((heat.read_bytes(), findings.read_bytes()))
+    assert outputs[0][0] == outputs[1][0], "the heat maps differ between two runs"
+    assert outputs[0][1] == outputs[1][1], "the findings differ between two runs"

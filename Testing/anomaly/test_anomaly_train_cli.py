@@ -56,8 +56,8 @@ def test_train_anomaly_from_a_flat_folder_gives_a_model_the_runtime_uses(healthy
     from medsynth.models.card import load_card
     from medsynth.models.integrity import sha256_of
     from medsynth.runtime import OnnxGenerator
-    from medsynth.tasks.anomaly import anomaly_map
-    from medsynth.tasks.anomaly_settings import AnomalySettings
+    from medsynth.tasks.anomaly.task import anomaly_map
+    from medsynth.tasks.anomaly.settings import AnomalySettings
     from medsynth.training.anomaly.pipeline import THRESHOLD_RULE
 
     scans, labels = healthy_folder

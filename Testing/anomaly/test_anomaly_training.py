@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from medsynth.tasks.anomaly_space import MNI_SIZE_XYZ, OUTPUT_NAMES  # noqa: E402
+from medsynth.tasks.anomaly.space import MNI_SIZE_XYZ, OUTPUT_NAMES  # noqa: E402
 
 SHAPE = MNI_SIZE_XYZ[::-1]
 
@@ -40,8 +40,8 @@ def test_batches_are_seeded_and_corruption_stays_in_the_brain():
 def test_exported_model_carries_its_population_maps(tmp_path):
     from medsynth.models import ModelRegistry
     from medsynth.runtime import OnnxGenerator
-    from medsynth.tasks.anomaly_space import population_maps
-    from medsynth.tasks.anomaly_settings import AnomalySettings
+    from medsynth.tasks.anomaly.space import population_maps
+    from medsynth.tasks.anomaly.settings import AnomalySettings
     from medsynth.training.anomaly.builtin import card
     from medsynth.training.anomaly.export import export_anomaly_model
     from medsynth.training.anomaly.model import build_network

@@ -23,7 +23,7 @@ def install_anomaly_test_model(folder, templates) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     from medsynth.models import sha256_of
-    from medsynth.tasks.anomaly_space import MAP_CHANNELS, MNI_SIZE_XYZ, OUTPUT_NAMES
+    from medsynth.tasks.anomaly.space import MAP_CHANNELS, MNI_SIZE_XYZ, OUTPUT_NAMES
     from model_factory import BASE_CARD
 
     def load(name):

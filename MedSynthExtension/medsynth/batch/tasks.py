@@ -82,7 +82,7 @@ def _run_synth_ct(image: sitk.Image, params: Mapping[str, Any], model: OnnxGener
     return TaskOutput(images)
 
 
-# --- anomaly-map: medsynth.tasks.anomaly.anomaly_map ---------------------------------------------
+# --- anomaly-map: medsynth.tasks.anomaly.task.anomaly_map ----------------------------------------
 
 _ANOMALY_PARAMETERS = (
     TaskParameter("threshold", "number",
@@ -101,8 +101,8 @@ def _anomaly_parameters(card: ModelCard | None) -> tuple[TaskParameter, ...]:
 
 def _run_anomaly(image: sitk.Image, params: Mapping[str, Any], model: OnnxGenerator,
                  progress: ProgressCallback | None, cancelled: CancelCheck | None) -> TaskOutput:
-    from medsynth.tasks.anomaly import anomaly_map
-    from medsynth.tasks.anomaly_findings import findings_json
+    from medsynth.tasks.anomaly.task import anomaly_map
+    from medsynth.tasks.anomaly.findings import findings_json
 
     options = {name: params[name] for name in ("threshold", "brain_extracted") if name in params}
     if "mask" in params:

@@ -78,8 +78,8 @@ def run_anomaly_map(args: argparse.Namespace) -> int:
     from medsynth.cli.progress import progress_bar, warn_outside
     from medsynth.models import ModelRegistry
     from medsynth.runtime import OnnxGenerator
-    from medsynth.tasks.anomaly import anomaly_map
-    from medsynth.tasks.anomaly_findings import findings_csv, write_findings
+    from medsynth.tasks.anomaly.task import anomaly_map
+    from medsynth.tasks.anomaly.findings import findings_csv, write_findings
 
     _check_outputs(args)
     image = read_image(args.input)
@@ -99,7 +99,7 @@ def run_anomaly_map(args: argparse.Namespace) -> int:
     if args.brain_mask_out:
         write_image(result.brain_mask, args.brain_mask_out)
     if args.png:
-        from medsynth.tasks.anomaly_pictures import findings_picture
+        from medsynth.tasks.anomaly.pictures import findings_picture
 
         findings_picture(image, result, args.png)
     if args.json:

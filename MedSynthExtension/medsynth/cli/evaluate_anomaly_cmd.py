@@ -42,7 +42,7 @@ def run_evaluate_anomaly(args: argparse.Namespace) -> int:
     from medsynth.cli.progress import progress_bar
     from medsynth.models import ModelRegistry
     from medsynth.runtime import OnnxGenerator
-    from medsynth.tasks.anomaly_settings import AnomalySettings
+    from medsynth.tasks.anomaly.settings import AnomalySettings
 
     if not args.benchmark.is_dir():
         raise InputError(f"Benchmark folder not found: {args.benchmark}. Build one with 'medsynth anomaly-benchmark'.")

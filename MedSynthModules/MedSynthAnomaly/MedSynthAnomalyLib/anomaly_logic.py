@@ -31,9 +31,9 @@ from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
 from medsynth.runtime import OnnxGenerator
 from medsynth.domain import domain_summary
-from medsynth.tasks.anomaly import SCORE_UNITS, AnomalyResult, anomaly_map
-from medsynth.tasks.anomaly_artefacts import ArtefactVerdict
-from medsynth.tasks.anomaly_findings import Finding, label_findings
+from medsynth.tasks.anomaly.task import SCORE_UNITS, AnomalyResult, anomaly_map
+from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
+from medsynth.tasks.anomaly.findings import Finding, label_findings
 
 #: Table columns: (name, unit); the centroid columns are what "jump to finding" reads.
 TABLE_COLUMNS = (("Finding", ""), ("Volume", "mL"), ("Peak score", "z"), ("Mean score", "z"),

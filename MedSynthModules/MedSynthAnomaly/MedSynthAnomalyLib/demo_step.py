@@ -17,8 +17,8 @@ import vtk
 from MedSynthAnomalyLib.anomaly_logic import AnomalyLogic
 from MedSynthLib.volume_bridge import node_to_image
 from medsynth.io.atomic import atomic_path, write_text_atomic
-from medsynth.tasks.anomaly_findings import findings_json
-from medsynth.tasks.anomaly_pictures import findings_picture
+from medsynth.tasks.anomaly.findings import findings_json
+from medsynth.tasks.anomaly.pictures import findings_picture
 
 SCAN = "stroke/T1.nii.gz"
 #: Slice views rendered as Slicer shows them (layout name → orientation).

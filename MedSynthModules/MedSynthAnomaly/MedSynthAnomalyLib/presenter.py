@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medsynth.tasks.anomaly_artefacts import ArtefactVerdict
+from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
 
 #: Banner colours (CSS): green for a usable scan, amber for a flagged one.
 OK_STYLE = "background-color: #d9f2d9; color: #14501e; font-weight: bold; padding: 6px;"

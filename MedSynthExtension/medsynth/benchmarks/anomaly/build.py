@@ -34,8 +34,8 @@ from medsynth.benchmarks.anomaly.artefacts import ARTEFACT_TYPES, SEVERITIES, ma
 from medsynth.benchmarks.anomaly.lesions import VARIANTS, LesionImplant, lesion_on_scan
 from medsynth.errors import InputError
 from medsynth.io import IMAGE_SUFFIXES, read_image, write_image, write_text_atomic
-from medsynth.tasks.anomaly_brain_mask import as_mask_image
-from medsynth.tasks.anomaly_registration import register_affine
+from medsynth.tasks.anomaly.brain_mask import as_mask_image
+from medsynth.tasks.anomaly.registration import register_affine
 from medsynth.tasks.masks import head_mask
 
 MANIFEST_NAME = "manifest.json"

@@ -32,9 +32,9 @@ from medsynth.errors import InputError
 from medsynth.io import read_image
 from medsynth.metrics.anomaly import evaluate_anomaly_maps, scan_average_precision, validation_threshold
 from medsynth.runtime.onnx_model import OnnxGenerator
-from medsynth.tasks.anomaly import analyse_scan
-from medsynth.tasks.anomaly_findings import find_findings
-from medsynth.tasks.anomaly_settings import AnomalySettings
+from medsynth.tasks.anomaly.task import analyse_scan
+from medsynth.tasks.anomaly.findings import find_findings
+from medsynth.tasks.anomaly.settings import AnomalySettings
 
 Log = Callable[[str], None]
 REGION = "brain (the held-out subject's label map, holes filled)"

@@ -1,7 +1,7 @@
 """Training a healthy-brain reconstruction model for anomaly maps (torch + MONAI, CPU).
 
 Pipeline: healthy T1 scans (a BIDS or flat folder, plus images already in MNI space) are
-registered to MNI space exactly as the run-time task does (:mod:`medsynth.tasks.anomaly_alignment`);
+registered to MNI space exactly as the run-time task does (:mod:`medsynth.tasks.anomaly.alignment`);
 a small 3D UNet learns to remove coarse, blob-shaped intensity corruption from them (a denoising
 autoencoder, Kascenas et al. 2022), with spatial and intensity augmentation; the healthy
 population maps (template, brain prior, residual and intensity statistics) are computed; the

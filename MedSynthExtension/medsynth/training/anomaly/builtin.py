@@ -28,8 +28,8 @@ from medsynth.benchmarks.anomaly.build import HELD_OUT_SPLIT, build_benchmark, h
 from medsynth.benchmarks.anomaly.evaluate import CaseOutcome, score_cases
 from medsynth.metrics.anomaly import validation_threshold
 from medsynth.sample_data import shared_data_dir
-from medsynth.tasks.anomaly_findings import find_findings
-from medsynth.tasks.anomaly_settings import AnomalySettings
+from medsynth.tasks.anomaly.findings import find_findings
+from medsynth.tasks.anomaly.settings import AnomalySettings
 from medsynth.training.anomaly.data import HealthyScan, find_healthy_scans
 from medsynth.training.anomaly.export import WEIGHTS_FILE, inference_block, input_block, outputs_block
 from medsynth.training.anomaly.pipeline import train_healthy_model

@@ -10,7 +10,7 @@ Two passes, so training sees scans aligned exactly as the run time aligns them:
 1. every scan is registered to an MNI template image (e.g. SPM's ``avg152T1``); the aligned
    label maps give the brain prior, the aligned, brain-normalised heads the healthy template;
 2. every scan is aligned again, now with the run-time code
-   (:func:`medsynth.tasks.anomaly_alignment.align_scan`) against that healthy template.
+   (:func:`medsynth.tasks.anomaly.alignment.align_scan`) against that healthy template.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from medsynth.benchmarks.anomaly.build import image_stem, labels_for
 from medsynth.errors import InputError
 from medsynth.io import IMAGE_SUFFIXES, read_image
 from medsynth.models.card import Normalization
-from medsynth.tasks.anomaly_alignment import BRAIN_PRIOR_LEVEL, align_scan
-from medsynth.tasks.anomaly_registration import register_affine, resample_to
-from medsynth.tasks.anomaly_space import MNI_SIZE_XYZ, PopulationMaps, mni_reference
+from medsynth.tasks.anomaly.alignment import BRAIN_PRIOR_LEVEL, align_scan
+from medsynth.tasks.anomaly.registration import register_affine, resample_to
+from medsynth.tasks.anomaly.space import MNI_SIZE_XYZ, PopulationMaps, mni_reference
 from medsynth.tasks.masks import head_mask
 
 Log = Callable[[str], None]

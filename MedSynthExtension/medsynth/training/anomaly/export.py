@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from medsynth.tasks.anomaly_space import MNI_ORIENTATION, MNI_SIZE_XYZ, MNI_SPACING_MM, OUTPUT_NAMES
+from medsynth.tasks.anomaly.space import MNI_ORIENTATION, MNI_SIZE_XYZ, MNI_SPACING_MM, OUTPUT_NAMES
 from medsynth.training.anomaly.model import make_anomaly_network
 from medsynth.training.anomaly.spec import TrainingConfig
 from medsynth.training.export import ParityReport, check_parity, export_onnx

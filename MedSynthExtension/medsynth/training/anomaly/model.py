@@ -12,7 +12,7 @@
 * :func:`make_anomaly_network` — what is exported: the whole 91×109×91 MNI volume in, zero-padded
   to 96×112×96 (divisible by 8) and cropped back, the template fed as the second channel from
   inside the graph, and the reconstruction returned together with the population maps as
-  constant channels (:data:`medsynth.tasks.anomaly_space.OUTPUT_NAMES`). The template is stored
+  constant channels (:data:`medsynth.tasks.anomaly.space.OUTPUT_NAMES`). The template is stored
   at 2 mm, the smooth maps (brain prior, residual and intensity spread) at 4 mm and upsampled
   trilinearly inside the graph, all in float16, which keeps the file at a few MB. The maps are
   tied to a term computed from the input (times zero), so the exporter's constant folding cannot
@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from medsynth.tasks.anomaly_space import MAP_CHANNELS, MNI_SIZE_XYZ
+from medsynth.tasks.anomaly.space import MAP_CHANNELS, MNI_SIZE_XYZ
 
 #: Maps stored at 4 mm (every other voxel of the 2 mm grid, upsampled with align_corners=True).
 LOW_RESOLUTION_MAPS = ("brain_prior", "residual_mean", "residual_sd", "intensity_sd")

@@ -33,10 +33,10 @@ from medsynth.models.card import CARD_FILE_NAME, ModelCard, card_schema, load_ca
 from medsynth.models.registry import ModelEntry
 from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.sample_data import shared_data_dir
-from medsynth.tasks.anomaly import analyse_scan
-from medsynth.tasks.anomaly_artefacts import reference_statistics
-from medsynth.tasks.anomaly_findings import find_findings
-from medsynth.tasks.anomaly_settings import METHODS, AnomalySettings
+from medsynth.tasks.anomaly.task import analyse_scan
+from medsynth.tasks.anomaly.artefacts import reference_statistics
+from medsynth.tasks.anomaly.findings import find_findings
+from medsynth.tasks.anomaly.settings import METHODS, AnomalySettings
 from medsynth.training.anomaly.augment import BatchMaker
 from medsynth.training.anomaly.data import (HealthyScan, build_template_and_prior, find_healthy_scans, load_prepared,
                                             prepare_scans, save_prepared)

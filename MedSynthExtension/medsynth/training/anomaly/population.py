@@ -1,4 +1,4 @@
-"""The healthy population maps an anomaly model ships with (see :mod:`medsynth.tasks.anomaly_space`).
+"""The healthy population maps an anomaly model ships with (see :mod:`medsynth.tasks.anomaly.space`).
 
 * ``template`` / ``intensity_mean``: inside the brain prior, the mean normalised intensity of the
   aligned training scans (the z-score baseline's mean); outside, the mean normalised head (skull
@@ -6,7 +6,7 @@
 * ``intensity_sd``: the standard deviation of the same, smoothed (σ = 2 mm) — with a few healthy
   subjects a raw per-voxel spread is too noisy to divide by;
 * ``residual_mean`` / ``residual_sd``: mean and spread of the smoothed residual
-  (:func:`medsynth.tasks.anomaly_scoring.smoothed_residual`, the run-time settings) over the
+  (:func:`medsynth.tasks.anomaly.scoring.smoothed_residual`, the run-time settings) over the
   training scans, each as it is and in ``draws`` augmented versions (healthy variation the
   training set alone under-represents), smoothed (σ = 3 mm).
 """
@@ -18,9 +18,9 @@ from typing import Callable, Sequence
 import numpy as np
 import scipy.ndimage as ndi
 
-from medsynth.tasks.anomaly_alignment import BRAIN_PRIOR_LEVEL
-from medsynth.tasks.anomaly_scoring import SD_FLOOR, eroded, residual_map, smoothed_residual
-from medsynth.tasks.anomaly_settings import AnomalySettings
+from medsynth.tasks.anomaly.alignment import BRAIN_PRIOR_LEVEL
+from medsynth.tasks.anomaly.scoring import SD_FLOOR, eroded, residual_map, smoothed_residual
+from medsynth.tasks.anomaly.settings import AnomalySettings
 from medsynth.training.anomaly.augment import BatchMaker
 from medsynth.training.anomaly.data import PreparedScan
 from medsynth.training.anomaly.model import reconstruct_volume

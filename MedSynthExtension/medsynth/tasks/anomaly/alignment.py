@@ -16,9 +16,9 @@ from medsynth.errors import InputError
 from medsynth.models.card import Normalization
 from medsynth.normalize import normalize
 from medsynth.runtime.sliding_window import CancelCheck
-from medsynth.tasks.anomaly_brain_mask import as_mask_image, foreground, is_brain_extracted, mask_on_grid
-from medsynth.tasks.anomaly_registration import Registration, register_affine, resample_to
-from medsynth.tasks.anomaly_space import PopulationMaps, mni_reference, on_mni_grid
+from medsynth.tasks.anomaly.brain_mask import as_mask_image, foreground, is_brain_extracted, mask_on_grid
+from medsynth.tasks.anomaly.registration import Registration, register_affine, resample_to
+from medsynth.tasks.anomaly.space import PopulationMaps, mni_reference, on_mni_grid
 from medsynth.tasks.masks import head_mask
 
 #: Brain-prior level that defines the brain (voxels that are brain in at least half the healthy subjects).

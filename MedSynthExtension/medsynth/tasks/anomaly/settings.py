@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from medsynth.errors import ModelError
 from medsynth.models.card import ModelCard
-from medsynth.tasks.anomaly_scoring import RESIDUAL_KINDS
+from medsynth.tasks.anomaly.scoring import RESIDUAL_KINDS
 
 METHODS = ("model", "baseline")
 

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.ndimage as ndi
 import SimpleITK as sitk
 
-from medsynth.tasks.anomaly_brain_mask import foreground
+from medsynth.tasks.anomaly.brain_mask import foreground
 
 FEATURES = ("residual", "baseline_residual", "spike", "ghosting", "background", "blur")
 MOTION_FEATURES = ("residual", "baseline_residual", "background", "blur")

@@ -8,7 +8,7 @@ noise (Baur et al. 2021 remove them too).
 
 Units: volumes in millilitres (1 mL = 1000 mm³), positions in RAS millimetres (Slicer's patient
 coordinates: +x right, +y anterior, +z superior), scores in the map's own units (see
-:mod:`medsynth.tasks.anomaly_scoring`).
+:mod:`medsynth.tasks.anomaly.scoring`).
 """
 
 from __future__ import annotations

@@ -4,13 +4,13 @@
 
 1. QA of the input (3D, finite, MR not CT);
 2. affine alignment to the model's healthy template and a brain mask from its brain prior
-   (or the mask given) — :mod:`medsynth.tasks.anomaly_alignment`;
+   (or the mask given) — :mod:`medsynth.tasks.anomaly.alignment`;
 3. the healthy reconstruction by the model (:func:`medsynth.runtime.run_generator` on the aligned,
    masked scan), or, for ``method="baseline"``, the healthy mean intensity at each voxel;
-4. the residual → score (:mod:`medsynth.tasks.anomaly_scoring`; the score is in healthy-population
+4. the residual → score (:mod:`medsynth.tasks.anomaly.scoring`; the score is in healthy-population
    standard deviations), put back onto the scan's own grid;
-5. findings above the threshold (:mod:`medsynth.tasks.anomaly_findings`) and the scan-level
-   artefact verdict (:mod:`medsynth.tasks.anomaly_artefacts`).
+5. findings above the threshold (:mod:`medsynth.tasks.anomaly.findings`) and the scan-level
+   artefact verdict (:mod:`medsynth.tasks.anomaly.artefacts`).
 
 Both methods share steps 1–2, so :func:`analyse_scan` can score a scan with both at the cost of
 one registration (what the benchmark does).
@@ -32,12 +32,12 @@ from medsynth.qa import check_volume
 from medsynth.runtime.generate import check_modality, run_generator
 from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.runtime.sliding_window import CancelCheck, ProgressCallback
-from medsynth.tasks.anomaly_alignment import AlignedScan, align_scan, to_scan_grid
-from medsynth.tasks.anomaly_artefacts import ArtefactVerdict, image_features, verdict
-from medsynth.tasks.anomaly_findings import Finding, label_findings
-from medsynth.tasks.anomaly_scoring import eroded, healthy_score, residual_map, smoothed_residual, zscore_baseline
-from medsynth.tasks.anomaly_settings import METHODS, AnomalySettings
-from medsynth.tasks.anomaly_space import RECONSTRUCTION, PopulationMaps, population_maps
+from medsynth.tasks.anomaly.alignment import AlignedScan, align_scan, to_scan_grid
+from medsynth.tasks.anomaly.artefacts import ArtefactVerdict, image_features, verdict
+from medsynth.tasks.anomaly.findings import Finding, label_findings
+from medsynth.tasks.anomaly.scoring import eroded, healthy_score, residual_map, smoothed_residual, zscore_baseline
+from medsynth.tasks.anomaly.settings import METHODS, AnomalySettings
+from medsynth.tasks.anomaly.space import RECONSTRUCTION, PopulationMaps, population_maps
 
 SCORE_UNITS = "healthy-population standard deviations (z)"
 _MAPS_CACHE: dict[str, PopulationMaps] = {}

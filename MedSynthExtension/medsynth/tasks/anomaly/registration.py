@@ -22,6 +22,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from medsynth.errors import Cancelled, InputError
+from medsynth.itk_threads import itk_threads
 from medsynth.runtime.sliding_window import CancelCheck
 
 #: Seed of the metric's random sampling: the same scan always gives the same transform.
@@ -49,8 +50,15 @@ def register_affine(moving: sitk.Image, fixed: sitk.Image, fixed_mask: sitk.Imag
     """Affinely align ``moving`` (a scan) to ``fixed`` (a template); neither image is modified.
 
     Raises :class:`InputError` when the alignment fails (e.g. the scan is not a head), and
-    :class:`Cancelled` when ``cancelled()`` turns true between iterations.
+    :class:`Cancelled` when ``cancelled()`` turns true between iterations. ITK runs on one thread
+    here: its multi-threaded moment and metric sums differ run to run, and so would the findings.
     """
+    with itk_threads(1):
+        return _register(moving, fixed, fixed_mask, cancelled)
+
+
+def _register(moving: sitk.Image, fixed: sitk.Image, fixed_mask: sitk.Image | None,
+              cancelled: CancelCheck | None) -> Registration:
     fixed_f = sitk.Cast(fixed, sitk.sitkFloat32)
     moving_f = sitk.Cast(moving, sitk.sitkFloat32)
     try:
