@@ -13,6 +13,7 @@ EPILOG = """examples:
   medsynth reading progress sessions/s1
   medsynth reading export sessions/s1 answers.csv --with-truth
   medsynth reading analyze sessions/s1 --report report.html
+  medsynth reading plan --margin 0.6 --readers 5
 The truth key is written beside the session folder (sessions/s1.truth-key.json); give readers
 only the session folder."""
 
@@ -83,11 +84,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--json", action="store_true", help="print the full analysis as JSON instead of the summary")
     analyze.set_defaults(func=_analyze)
 
+    plan = actions.add_parser("plan", help="how many cases a study needs to show accuracy below a margin",
+                              description="Cases (each read by every reader) for the upper bound of accuracy, "
+                                          "cases and readers random, to fall below the margin with the given power "
+                                          "when readers truly are at the expected accuracy.")
+    plan.add_argument("--margin", type=float, default=0.6, help="acceptance margin (default 0.6)")
+    plan.add_argument("--readers", type=int, required=True, help="number of readers")
+    plan.add_argument("--expected", type=float, default=0.5, help="assumed true accuracy (default 0.5)")
+    plan.add_argument("--power", type=float, default=0.8, help="wanted power (default 0.8)")
+    plan.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence of the bound (default 0.95)")
+    plan.add_argument("--reader-sd", type=float, default=0.05, help="assumed SD of accuracy between readers (default 0.05)")
+    plan.add_argument("--case-sd", type=float, default=0.15, help="assumed SD of accuracy between cases (default 0.15)")
+    plan.set_defaults(func=_plan)
+
 
 def _create(args: argparse.Namespace) -> int:
     from medsynth.reading.build import build_session
     from medsynth.reading.create import study_from_folders
     from medsynth.reading.errors import StudyError
+    from medsynth.reading.margin import size_warnings
     from medsynth.reading.study import blinding_warnings, load_study, save_study
 
     if args.study:
@@ -109,7 +124,7 @@ def _create(args: argparse.Namespace) -> int:
             pair_by_name=args.pair_by_name)
     if args.save_study:
         save_study(study, args.save_study)
-    for warning in blinding_warnings(study):
+    for warning in blinding_warnings(study) + size_warnings(study):
         print(f"medsynth: warning: {warning}", file=sys.stderr)
     built = build_session(study, args.out, key_path=args.key)
     print(f"Session: {built.session_dir} ({built.n_cases} cases, readers: {', '.join(built.reader_ids) or 'none'})")
@@ -125,7 +140,9 @@ def _validate(args: argparse.Namespace) -> int:
     n_real = sum(c.truth == REAL for c in study.cases)
     print(f"OK: {args.study}: {len(study.cases)} cases ({n_real} real, {len(study.cases) - n_real} synthetic), "
           f"{len(study.questions)} questions, {len(study.readers)} readers, {len(study.acceptance)} criteria")
-    for warning in blinding_warnings(study):
+    from medsynth.reading.margin import size_warnings
+
+    for warning in blinding_warnings(study) + size_warnings(study):
         print(f"warning: {warning}")
     return 0
 
@@ -183,6 +200,30 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         print(format_summary(analysis))
         print(f"Report: {written[0]}")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+    from medsynth.reading.margin import plan_cases
+
+    try:
+        n = plan_cases(args.margin, args.readers, args.expected, args.power, args.confidence,
+                       args.reader_sd, args.case_sd)
+    except ValueError as exc:
+        raise InputError(f"reading plan: {exc}.") from None
+    if n is None:
+        more = next((r for r in range(args.readers + 1, 101)
+                     if plan_cases(args.margin, r, args.expected, args.power, args.confidence,
+                                   args.reader_sd, args.case_sd) is not None), None)
+        hint = f"; {more} readers would do it" if more else ""
+        print(f"No number of cases gives {args.power:.0%} power with {args.readers} reader(s): the spread between "
+              f"readers (SD {args.reader_sd:g}) alone keeps the bound above {args.margin:g}{hint}.")
+        return 1
+    scope = " (the bound then covers new cases for that reader, not new readers)" if args.readers == 1 else ""
+    print(f"{n} cases for {args.power:.0%} power: upper {args.confidence:.0%} bound of accuracy below "
+          f"{args.margin:g} with {args.readers} reader(s) at true accuracy {args.expected:g} "
+          f"(reader SD {args.reader_sd:g}, case SD {args.case_sd:g}){scope}.")
     return 0
 
 

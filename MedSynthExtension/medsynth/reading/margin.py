@@ -22,9 +22,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from medsynth.reading.study import Study
 
 DEFAULT_MARGIN = 0.60
 #: Planning assumptions: SD of reader accuracy around the mean, and of case accuracy.
@@ -145,3 +148,26 @@ def plan_cases(margin: float = DEFAULT_MARGIN, readers: int = 3, expected: float
         else:
             low = middle + 1
     return high
+
+
+def size_warnings(study: "Study", expected: float = 0.5, power: float = 0.8) -> list[str]:
+    """A warning per margin criterion the study is too small to pass with ``power`` even when
+    readers truly are at ``expected`` accuracy (each listed reader reading every case)."""
+    from medsynth.reading.study import ACCURACY_BELOW_MARGIN
+
+    warnings = []
+    n_cases = len(study.cases)
+    for criterion in study.acceptance:
+        if criterion.kind != ACCURACY_BELOW_MARGIN:
+            continue
+        readers = max(1, len(study.readers)) if criterion.scope == "pooled" else 1
+        needed = plan_cases(criterion.margin, readers, expected, power, criterion.confidence)
+        if needed is None:
+            warnings.append(f"With {readers} reader(s) no number of cases gives {power:.0%} power to show accuracy "
+                            f"below {criterion.margin:g} (reader-to-reader spread); add readers "
+                            "(see medsynth reading plan).")
+        elif n_cases < needed:
+            warnings.append(f"The study has {n_cases} cases; {needed} are needed for {power:.0%} power to show "
+                            f"accuracy below {criterion.margin:g} with {readers} reader(s) even if readers are at "
+                            f"{expected:.0%}, so it will most likely not pass (see medsynth reading plan).")
+    return warnings
