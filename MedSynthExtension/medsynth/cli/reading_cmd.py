@@ -97,6 +97,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plan.add_argument("--case-sd", type=float, default=0.15, help="assumed SD of accuracy between cases (default 0.15)")
     plan.set_defaults(func=_plan)
 
+    serve = actions.add_parser("serve", help="serve the session to browsers (web reader; needs the 'web' extra)",
+                               description="Web reader over the session database: readers open the link from "
+                                           "'medsynth reading invite'. Put a TLS reverse proxy in front for remote readers.")
+    serve.add_argument("session", type=Path)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(func=_serve)
+
+    invite = actions.add_parser("invite", help="print a personal web-reader link for a reader (or --lead)",
+                                description="Issue a secret link; only its hash is stored in the session.")
+    invite.add_argument("session", type=Path)
+    invite.add_argument("reader", nargs="?", help="reader id (omit with --lead)")
+    invite.add_argument("--lead", action="store_true", help="a dashboard link for the study lead")
+    invite.add_argument("--base-url", default="http://127.0.0.1:8000",
+                        help="public address of the server (default http://127.0.0.1:8000)")
+    invite.set_defaults(func=_invite)
+
 
 def _create(args: argparse.Namespace) -> int:
     from medsynth.reading.build import build_session
@@ -224,6 +241,32 @@ def _plan(args: argparse.Namespace) -> int:
     print(f"{n} cases for {args.power:.0%} power: upper {args.confidence:.0%} bound of accuracy below "
           f"{args.margin:g} with {args.readers} reader(s) at true accuracy {args.expected:g} "
           f"(reader SD {args.reader_sd:g}, case SD {args.case_sd:g}){scope}.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+
+    try:
+        import uvicorn
+
+        from medsynth.reading.web.app import create_app
+    except ImportError:
+        raise InputError("The web reader needs Starlette and uvicorn: pip install 'medsynth[web]'.") from None
+    app = create_app(args.session)
+    print(f"Serving {args.session} on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+    return 0
+
+
+def _invite(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+    from medsynth.reading.web.tokens import issue_token
+
+    if args.lead == bool(args.reader):
+        raise InputError("Give a reader id, or --lead for the dashboard link (not both).")
+    token = issue_token(args.session, None if args.lead else args.reader)
+    print(f"{args.base_url.rstrip('/')}/{'lead' if args.lead else 'r'}/{token}")
     return 0
 
 
