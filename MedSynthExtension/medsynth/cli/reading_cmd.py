@@ -15,6 +15,7 @@ EPILOG = """examples:
   medsynth reading progress sessions/s1
   medsynth reading export sessions/s1 answers.csv --with-truth
   medsynth reading analyze sessions/s1 --report report.html
+  medsynth reading plan --margin 0.6 --readers 5
 The truth key is written beside the session folder (sessions/s1.truth-key.json); give readers
 only the session folder."""
 
@@ -87,11 +88,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--json", action="store_true", help="print the full analysis as JSON instead of the summary")
     analyze.set_defaults(func=_analyze)
 
+    plan = actions.add_parser("plan", help="how many cases a study needs to show accuracy below a margin",
+                              description="Cases (each read by every reader) for the upper bound of accuracy, "
+                                          "cases and readers random, to fall below the margin with the given power "
+                                          "when readers truly are at the expected accuracy.")
+    plan.add_argument("--margin", type=float, default=0.6, help="acceptance margin (default 0.6)")
+    plan.add_argument("--readers", type=int, required=True, help="number of readers")
+    plan.add_argument("--expected", type=float, default=0.5, help="assumed true accuracy (default 0.5)")
+    plan.add_argument("--power", type=float, default=0.8, help="wanted power (default 0.8)")
+    plan.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence of the bound (default 0.95)")
+    plan.add_argument("--reader-sd", type=float, default=0.05, help="assumed SD of accuracy between readers (default 0.05)")
+    plan.add_argument("--case-sd", type=float, default=0.15, help="assumed SD of accuracy between cases (default 0.15)")
+    plan.set_defaults(func=_plan)
+
+    serve = actions.add_parser("serve", help="serve the session to browsers (web reader; needs the 'web' extra)",
+                               description="Web reader over the session database: readers open the link from "
+                                           "'medsynth reading invite'. Put a TLS reverse proxy in front for remote readers.")
+    serve.add_argument("session", type=Path)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(func=_serve)
+
+    invite = actions.add_parser("invite", help="print a personal web-reader link for a reader (or --lead)",
+                                description="Issue a secret link; only its hash is stored in the session.")
+    invite.add_argument("session", type=Path)
+    invite.add_argument("reader", nargs="?", help="reader id (omit with --lead)")
+    invite.add_argument("--lead", action="store_true", help="a dashboard link for the study lead")
+    invite.add_argument("--base-url", default="http://127.0.0.1:8000",
+                        help="public address of the server (default http://127.0.0.1:8000)")
+    invite.set_defaults(func=_invite)
+
 
 def _create(args: argparse.Namespace) -> int:
     from medsynth.reading.build import build_session
     from medsynth.reading.create import study_from_folders
     from medsynth.reading.errors import StudyError
+    from medsynth.reading.margin import size_warnings
     from medsynth.reading.study import blinding_warnings, load_study, save_study
 
     if args.study:
@@ -117,7 +149,7 @@ def _create(args: argparse.Namespace) -> int:
             pair_by_name=args.pair_by_name)
     if args.save_study:
         save_study(study, args.save_study)
-    for warning in blinding_warnings(study):
+    for warning in blinding_warnings(study) + size_warnings(study):
         print(f"medsynth: warning: {warning}", file=sys.stderr)
     built = build_session(study, args.out, key_path=args.key)
     print(f"Session: {built.session_dir} ({built.n_cases} cases, readers: {', '.join(built.reader_ids) or 'none'})")
@@ -133,7 +165,9 @@ def _validate(args: argparse.Namespace) -> int:
     n_real = sum(c.truth == REAL for c in study.cases)
     print(f"OK: {args.study}: {len(study.cases)} cases ({n_real} real, {len(study.cases) - n_real} synthetic), "
           f"{len(study.questions)} questions, {len(study.readers)} readers, {len(study.acceptance)} criteria")
-    for warning in blinding_warnings(study):
+    from medsynth.reading.margin import size_warnings
+
+    for warning in blinding_warnings(study) + size_warnings(study):
         print(f"warning: {warning}")
     return 0
 
@@ -191,6 +225,56 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         print(format_summary(analysis))
         print(f"Report: {written[0]}")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+    from medsynth.reading.margin import plan_cases
+
+    try:
+        n = plan_cases(args.margin, args.readers, args.expected, args.power, args.confidence,
+                       args.reader_sd, args.case_sd)
+    except ValueError as exc:
+        raise InputError(f"reading plan: {exc}.") from None
+    if n is None:
+        more = next((r for r in range(args.readers + 1, 101)
+                     if plan_cases(args.margin, r, args.expected, args.power, args.confidence,
+                                   args.reader_sd, args.case_sd) is not None), None)
+        hint = f"; {more} readers would do it" if more else ""
+        print(f"No number of cases gives {args.power:.0%} power with {args.readers} reader(s): the spread between "
+              f"readers (SD {args.reader_sd:g}) alone keeps the bound above {args.margin:g}{hint}.")
+        return 1
+    scope = " (the bound then covers new cases for that reader, not new readers)" if args.readers == 1 else ""
+    print(f"{n} cases for {args.power:.0%} power: upper {args.confidence:.0%} bound of accuracy below "
+          f"{args.margin:g} with {args.readers} reader(s) at true accuracy {args.expected:g} "
+          f"(reader SD {args.reader_sd:g}, case SD {args.case_sd:g}){scope}.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+
+    try:
+        import uvicorn
+
+        from medsynth.reading.web.app import create_app
+    except ImportError:
+        raise InputError("The web reader needs Starlette and uvicorn: pip install 'medsynth[web]'.") from None
+    app = create_app(args.session)
+    print(f"Serving {args.session} on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+    return 0
+
+
+def _invite(args: argparse.Namespace) -> int:
+    from medsynth.errors import InputError
+    from medsynth.reading.web.tokens import issue_token
+
+    if args.lead == bool(args.reader):
+        raise InputError("Give a reader id, or --lead for the dashboard link (not both).")
+    token = issue_token(args.session, None if args.lead else args.reader)
+    print(f"{args.base_url.rstrip('/')}/{'lead' if args.lead else 'r'}/{token}")
     return 0
 
 

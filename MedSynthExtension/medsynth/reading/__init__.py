@@ -25,7 +25,7 @@ Reader (no truth: only ``sessions/s1/`` is needed, the key is never opened)::
             view = session.next_case()
         # session.previous() / session.go_to(i) revisit answered cases when the study allows it
 
-A :class:`CaseView` holds only an opaque case id, a blinded image path (``images/<opaque>.nii.gz``,
+A :class:`CaseView` holds only an opaque case id, a blinded image path (``images/<opaque>.nii``,
 pixels and geometry only), window/level and the questions. Each answer is one committed SQLite
 (WAL) transaction. Modules: study (definition + validation), questions, create (from folders),
 blinding, order, database, build, key (truth key), session, export, statistics, analysis,

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from medsynth.reading.study import ACCURACY_NOT_ABOVE_CHANCE, Criterion
+from medsynth.reading.study import ACCURACY_BELOW_MARGIN, ACCURACY_NOT_ABOVE_CHANCE, Criterion
 
 if TYPE_CHECKING:
     from medsynth.reading.analysis import Detection, LikertResult
+    from medsynth.reading.margin import AccuracyBound
 
 PASS, FAIL, NOT_EVALUABLE, NO_CRITERIA = "PASS", "FAIL", "NOT EVALUABLE", "NO CRITERIA"
 
@@ -31,8 +32,13 @@ class CriterionResult:
 
 def evaluate_criteria(criteria: Sequence[Criterion], pooled: "Detection | None",
                       per_reader: Mapping[str, "Detection | None"], kappa: float | None,
-                      likert: Mapping[str, "LikertResult"]) -> list[CriterionResult]:
-    """Check every criterion; see :class:`~medsynth.reading.study.Criterion` for their meaning."""
+                      likert: Mapping[str, "LikertResult"],
+                      tables: Mapping[str, Any] | None = None) -> list[CriterionResult]:
+    """Check every criterion; see :class:`~medsynth.reading.study.Criterion` for their meaning.
+
+    ``tables`` maps "pooled" and each reader id to a complete readers × cases 0/1 table of correct
+    calls, for the margin criterion."""
+    tables = tables or {}
     results = []
     for criterion in criteria:
         units = {"pooled": pooled} if criterion.scope == "pooled" else dict(per_reader)
@@ -45,6 +51,8 @@ def evaluate_criteria(criteria: Sequence[Criterion], pooled: "Detection | None",
         for unit, det in units.items():
             if criterion.kind == ACCURACY_NOT_ABOVE_CHANCE:
                 ok, value, detail = _chance_test(criterion, det)
+            elif criterion.kind == ACCURACY_BELOW_MARGIN:
+                ok, value, detail = _margin_test(criterion, tables.get(unit))
             else:
                 value = _metric(criterion, det, kappa, likert.get(criterion.question or ""), unit)
                 ok = None if value is None else _within(criterion, value)
@@ -78,6 +86,19 @@ def _chance_test(criterion: Criterion, det: "Detection | None") -> tuple[bool | 
     above = accuracy > 0.5 and p < criterion.alpha
     return (not above, accuracy,
             f"accuracy {accuracy:.1%} ({det.accuracy.successes}/{det.accuracy.n}), p = {p:.4g}")
+
+
+def _margin_test(criterion: Criterion, table: Any) -> tuple[bool | None, float | None, str]:
+    from medsynth.reading.margin import accuracy_upper_bound
+
+    bound = None if table is None else accuracy_upper_bound(table, criterion.confidence)
+    if bound is None:
+        return None, None, "fewer than two cases read by every reader"
+    passed = bound.upper < criterion.margin
+    return (passed, bound.upper,
+            f"accuracy {bound.accuracy:.1%} over {bound.n_readers} reader(s) x {bound.n_cases} cases, "
+            f"upper {bound.confidence:.0%} bound {bound.upper:.1%} (df {bound.df:.1f}) "
+            f"{'<' if passed else '>='} margin {criterion.margin:.0%}")
 
 
 def _metric(criterion: Criterion, det: "Detection | None", kappa: float | None,

@@ -222,6 +222,19 @@ def generator_results(readings: Sequence[Reading], likert_questions: Sequence[Qu
     return results
 
 
+def correct_tables(readings: Sequence[Reading]) -> dict[str, np.ndarray]:
+    """0/1 tables of correct calls: "pooled" (readers × cases every reader called) and one row per reader."""
+    from medsynth.reading.margin import complete_table
+
+    calls: dict[str, dict[str, bool]] = {}
+    for r in readings:
+        if r.call is not None:
+            calls.setdefault(r.reader_id, {})[r.case_id] = bool(r.correct)
+    tables = {"pooled": complete_table(calls)[2]}
+    tables.update({reader: complete_table({reader: mine})[2] for reader, mine in calls.items()})
+    return tables
+
+
 def analyze_readings(readings: Sequence[Reading], study: Study,
                      reader_totals: Mapping[str, int] | None = None) -> StudyAnalysis:
     """All statistics of a study from its readings (pure: no files). ``reader_totals`` gives
@@ -248,7 +261,8 @@ def analyze_readings(readings: Sequence[Reading], study: Study,
         notes.append("Pooled tests treat every reading as independent; readings of one case by several readers "
                      "are correlated, so pooled p-values and intervals are optimistic.")
     criteria = evaluate_criteria(study.acceptance, pooled, {s.reader_id: s.detection for s in summaries},
-                                 agreement.fleiss_kappa, {lr.question_id: lr for lr in likert})
+                                 agreement.fleiss_kappa, {lr.question_id: lr for lr in likert},
+                                 correct_tables(readings))
     return StudyAnalysis(
         study_id=study.study_id, title=study.title, n_cases=len(study.cases),
         n_real=sum(c.truth == REAL for c in study.cases), n_synthetic=sum(c.truth == SYNTHETIC for c in study.cases),

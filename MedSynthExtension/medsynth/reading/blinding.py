@@ -2,10 +2,14 @@
 
 What a reader's software sees of a case is an opaque id (``case-`` + 10 hex digits of an HMAC of
 the study's case id under a random secret salt kept only in the truth key) and an image file
-``images/<opaque id>.nii.gz``. The image is rewritten, not copied: only the voxel values (as
-float32, so a generator's output type cannot give it away) and the geometry (origin, spacing,
-direction) survive; header text, DICOM tags, NRRD keys, NIfTI descriptions and file names do not.
-All blinded files get the same modification time, so not even file dates follow the study order.
+``images/<opaque id>.nii``. The image is rewritten, not copied, into one common representation
+whatever its source: voxel values rounded to the nearest integer and stored as int16 (real scans
+are integer-valued and generator outputs fractional, so keeping the values would let a data probe
+or a histogram tell them apart), geometry (origin, spacing, direction) kept, every other header
+field left at the writer's default, and no compression (a compressed size follows the noise
+texture of the values). Header text, DICOM tags, NRRD keys, NIfTI descriptions and file names do
+not survive. All blinded files get the same modification time, so not even file dates follow the
+study order.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from typing import Iterable
 from medsynth.reading.errors import StudyError
 
 OPAQUE_PREFIX = "case-"
-BLINDED_SUFFIX = ".nii.gz"
+BLINDED_SUFFIX = ".nii"
+#: The common voxel grid: integers in the int16 range.
+BLINDED_RANGE = (-32768, 32767)
+#: Fewer integer levels than this and rounding would destroy the image: refuse rather than blur.
+MIN_INTEGER_LEVELS = 64
 _OPAQUE_HEX_DIGITS = 10
 
 
@@ -51,10 +59,12 @@ def assign_opaque_ids(case_ids: Iterable[str], salt: str | None = None) -> tuple
 
 
 def write_blinded_image(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
-    """Write the pixels and geometry of ``source`` (file or DICOM folder) to ``destination``.
+    """Write the pixels and geometry of ``source`` (file or DICOM folder) to ``destination`` in
+    the common blinded representation (int16, values rounded, uncompressed, empty metadata).
 
-    The result is float32 with an empty metadata dictionary; ``source`` is untouched.
-    Raises :class:`~medsynth.errors.InputError` when the source cannot be read.
+    ``source`` is untouched. Raises :class:`~medsynth.errors.InputError` when the source cannot be
+    read and :class:`StudyError` when its values do not fit the common grid (a generator output in
+    0-1 units, say: it must be put in the real scans' units before a study is built).
     """
     import numpy as np
     import SimpleITK as sitk
@@ -62,12 +72,20 @@ def write_blinded_image(source: str | os.PathLike, destination: str | os.PathLik
     from medsynth.io.images import read_image, write_image
 
     image = read_image(source)
-    array = sitk.GetArrayViewFromImage(image).astype(np.float32)
-    clean = sitk.GetImageFromArray(array, isVector=image.GetNumberOfComponentsPerPixel() > 1)
+    array = sitk.GetArrayViewFromImage(image).astype(np.float64)
+    finite = array[np.isfinite(array)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if high - low < MIN_INTEGER_LEVELS:
+        raise StudyError(f"{source}: values span only {high - low:.3g} units; blinded images are stored as "
+                         f"integers, so put the image in the real scans' intensity units first.")
+    if low < BLINDED_RANGE[0] - 0.5 or high > BLINDED_RANGE[1] + 0.5:
+        raise StudyError(f"{source}: values {low:.6g}..{high:.6g} exceed the int16 range of blinded images.")
+    quantised = np.rint(np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int16)
+    clean = sitk.GetImageFromArray(quantised, isVector=image.GetNumberOfComponentsPerPixel() > 1)
     clean.SetOrigin(image.GetOrigin())
     clean.SetSpacing(image.GetSpacing())
     clean.SetDirection(image.GetDirection())
-    return write_image(clean, destination, compress=True)
+    return write_image(clean, destination, compress=False)
 
 
 def outside_domain_stamp(source: str | os.PathLike) -> str | None:

@@ -3,7 +3,7 @@
 Layout::
 
     <session>/session.sqlite                 blinded cases, questions, orders, answers (no truth)
-    <session>/images/case-<hex>.nii.gz       blinded images (pixels + geometry, float32)
+    <session>/images/case-<hex>.nii          blinded images (pixels + geometry, int16)
     <session>/orders/<reader>.json           each reader's recorded order and seed (opaque ids)
     <session>.truth-key.json                 beside the folder: truth, generators, source paths
 

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 from medsynth.io.images import IMAGE_SUFFIXES
 from medsynth.reading.errors import StudyError
 from medsynth.reading.questions import Question, default_questions
-from medsynth.reading.study import (ACCURACY_NOT_ABOVE_CHANCE, REAL, SYNTHETIC, CaseSpec, Criterion,
+from medsynth.reading.study import (ACCURACY_BELOW_MARGIN, REAL, SYNTHETIC, CaseSpec, Criterion,
                                     Reader, Study, WindowLevel, parse_study, study_to_dict)
 
 
@@ -58,7 +58,8 @@ def study_from_folders(real_dir: str | os.PathLike, synthetic_dirs: Mapping[str,
     """Build (and validate) a study; ``synthetic_dirs`` maps generator name -> folder.
 
     Defaults: the usual questions (real/synthetic + confidence, realism 1–5, comments, artefact
-    marks), acceptance "pooled accuracy not significantly above 50 % (alpha 0.05)", and a random
+    marks), acceptance "upper 95 % bound of pooled accuracy below 60 %" (cases and readers random),
+    and a random
     seed that is recorded in the study.
     """
     if not synthetic_dirs:
@@ -84,7 +85,7 @@ def study_from_folders(real_dir: str | os.PathLike, synthetic_dirs: Mapping[str,
                   questions=tuple(questions or default_questions()),
                   readers=tuple(Reader(r) for r in readers),
                   acceptance=tuple(acceptance if acceptance is not None
-                                   else (Criterion(ACCURACY_NOT_ABOVE_CHANCE, "pooled", alpha=0.05),)),
+                                   else (Criterion(ACCURACY_BELOW_MARGIN, "pooled"),)),
                   seed=seed if seed is not None else secrets.randbelow(2**62), allow_revisit=allow_revisit,
                   default_window_level=window_level)
     # One validation path for every study: round-trip through the file form.

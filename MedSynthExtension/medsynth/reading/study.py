@@ -53,6 +53,7 @@ WINDOW_LEVEL_PRESETS = {"CT_BRAIN": (100.0, 50.0), "CT_BONE": (1000.0, 400.0),
 
 #: Acceptance criterion kinds.
 ACCURACY_NOT_ABOVE_CHANCE = "accuracy_not_above_chance"
+ACCURACY_BELOW_MARGIN = "accuracy_below_margin"
 THRESHOLD = "threshold"
 #: Metrics a ``threshold`` criterion may bound; ``likert_*`` ones need a ``question``.
 THRESHOLD_METRICS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_p_value",
@@ -98,7 +99,10 @@ class Criterion:
 
     ``accuracy_not_above_chance`` fails when the accuracy is above 50 % and the exact two-sided
     binomial test against 50 % gives p < ``alpha`` (i.e. readers detect synthetic images better
-    than chance). ``threshold`` bounds ``metric`` with ``minimum`` and/or ``maximum``.
+    than chance). It passes studies too small to show anything, so it is kept for comparison only.
+    ``accuracy_below_margin`` needs evidence: it passes only when the one-sided upper ``confidence``
+    bound of accuracy, cases and readers random (:mod:`medsynth.reading.margin`), is below
+    ``margin`` (default 0.60). ``threshold`` bounds ``metric`` with ``minimum`` and/or ``maximum``.
     ``scope`` "each_reader" requires it of every reader, "pooled" of all readings together.
     """
 
@@ -106,6 +110,8 @@ class Criterion:
     scope: str = "pooled"
     alpha: float = 0.05
     metric: str | None = None
+    margin: float = 0.60
+    confidence: float = 0.95
     question: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -116,6 +122,9 @@ class Criterion:
         if self.kind == ACCURACY_NOT_ABOVE_CHANCE:
             return (f"{who} accuracy not significantly above 50 % "
                     f"(exact two-sided binomial test, alpha = {self.alpha:g})")
+        if self.kind == ACCURACY_BELOW_MARGIN:
+            return (f"{who} accuracy below {self.margin:g}: upper {self.confidence:.0%} bound, "
+                    "cases and readers as random effects")
         metric = self.metric + (f" [{self.question}]" if self.question else "")
         bounds = []
         if self.minimum is not None:
@@ -127,6 +136,8 @@ class Criterion:
     def to_dict(self) -> dict[str, Any]:
         if self.kind == ACCURACY_NOT_ABOVE_CHANCE:
             return {"type": self.kind, "scope": self.scope, "alpha": self.alpha}
+        if self.kind == ACCURACY_BELOW_MARGIN:
+            return {"type": self.kind, "scope": self.scope, "margin": self.margin, "confidence": self.confidence}
         data: dict[str, Any] = {"type": self.kind, "scope": self.scope, "metric": self.metric}
         if self.question:
             data["question"] = self.question
@@ -482,6 +493,14 @@ def _parse_acceptance(raw: Any, questions: Sequence[Question], problems: list[st
                 problems.append(f"{where}: 'alpha' must be a number between 0 and 1 (e.g. 0.05).")
             if len(problems) == before:
                 criteria.append(Criterion(kind, scope, alpha=float(alpha)))
+        elif kind == ACCURACY_BELOW_MARGIN:
+            _unknown_keys(entry, ("type", "scope", "margin", "confidence"), where, problems)
+            margin, confidence = entry.get("margin", 0.60), entry.get("confidence", 0.95)
+            for name, value in (("margin", margin), ("confidence", confidence)):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 < value < 1:
+                    problems.append(f"{where}: '{name}' must be a number between 0.5 and 1 (e.g. 0.6 / 0.95).")
+            if len(problems) == before:
+                criteria.append(Criterion(kind, scope, margin=float(margin), confidence=float(confidence)))
         elif kind == THRESHOLD:
             _unknown_keys(entry, ("type", "scope", "metric", "question", "min", "max"), where, problems)
             metric = entry.get("metric")
@@ -504,7 +523,8 @@ def _parse_acceptance(raw: Any, questions: Sequence[Question], problems: list[st
                                           minimum=_float_or_none(bounds.get("min")),
                                           maximum=_float_or_none(bounds.get("max"))))
         else:
-            problems.append(f"{where}: unknown criterion type {kind!r}; use {ACCURACY_NOT_ABOVE_CHANCE} or {THRESHOLD}.")
+            problems.append(f"{where}: unknown criterion type {kind!r}; use {ACCURACY_BELOW_MARGIN}, "
+                            f"{ACCURACY_NOT_ABOVE_CHANCE} or {THRESHOLD}.")
     return criteria
 
 
