@@ -1,4 +1,4 @@
-"""Evaluation metrics: SynthRAD image metrics for synthetic CT, anomaly-map metrics.
+"""Evaluation metrics: SynthRAD image metrics and structure geometry for synthetic CT, anomaly-map metrics.
 
 Definitions: ``/work/shared/METRICS.md``. numpy + scipy only.
 """
@@ -14,6 +14,7 @@ from medsynth.metrics.anomaly import (
     voxel_auprc,
     voxel_auroc,
 )
+from medsynth.metrics.geometry import StructureAgreement, dice, evaluate_geometry, hd95
 from medsynth.metrics.synthrad import (
     SCTMetrics,
     evaluate_sct,
@@ -29,10 +30,14 @@ from medsynth.metrics.synthrad import (
 __all__ = [
     "DiceAtThreshold",
     "SCTMetrics",
+    "StructureAgreement",
     "VoxelAnomalyMetrics",
+    "dice",
     "dice_at_threshold",
     "dice_upper_bound",
     "evaluate_anomaly_maps",
+    "evaluate_geometry",
+    "hd95",
     "evaluate_sct",
     "mae_2023",
     "mae_2025",
