@@ -14,6 +14,7 @@ from medsynth.metrics.anomaly import (
     voxel_auprc,
     voxel_auroc,
 )
+from medsynth.metrics.dose import DoseComparison, compare_doses, dose_mae_percent, gamma_index, gamma_pass_rate
 from medsynth.metrics.geometry import StructureAgreement, dice, evaluate_geometry, hd95
 from medsynth.metrics.synthrad import (
     SCTMetrics,
@@ -29,14 +30,19 @@ from medsynth.metrics.synthrad import (
 
 __all__ = [
     "DiceAtThreshold",
+    "DoseComparison",
     "SCTMetrics",
     "StructureAgreement",
     "VoxelAnomalyMetrics",
+    "compare_doses",
     "dice",
     "dice_at_threshold",
     "dice_upper_bound",
+    "dose_mae_percent",
     "evaluate_anomaly_maps",
     "evaluate_geometry",
+    "gamma_index",
+    "gamma_pass_rate",
     "hd95",
     "evaluate_sct",
     "mae_2023",
