@@ -25,7 +25,7 @@ from medsynth.metrics.synthrad import EDITIONS, SCTMetrics, evaluate_sct
 
 #: Modules adding further ``medsynth evaluate <what>`` subcommands, each exposing
 #: ``register_evaluate(evaluate_subparsers)``; listed in the order ``--help`` shows them.
-EVALUATE_SUBCOMMAND_MODULES: tuple[str, ...] = ("medsynth.cli.evaluate_anomaly_cmd",)
+EVALUATE_SUBCOMMAND_MODULES: tuple[str, ...] = ("medsynth.cli.evaluate_anomaly_cmd", "medsynth.cli.evaluate_dose_cmd")
 
 #: File names (without ending) looked for inside each case folder of a cohort.
 CT_STEM, SCT_STEM, MASK_STEM = "ct", "sct", "mask"
