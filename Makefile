@@ -6,10 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
-# torch 2.13.0 comes from PyTorch's CPU wheel index (PyPI's default torch wheel bundles CUDA).
-TORCH_INDEX := --extra-index-url https://download.pytorch.org/whl/cpu
+# torch 2.13.0: a machine with the CPU wheel on disk (pip's find-links) needs nothing more; elsewhere pass
+#   make test TORCH_INDEX="--extra-index-url https://download.pytorch.org/whl/cpu"
+# to take the CPU build (PyPI's default torch wheel bundles CUDA, several GB).
+TORCH_INDEX ?=
 
-.PHONY: demo test benchmark env clean
+.PHONY: demo test benchmark env clean dose-venv
 
 env: $(STAMP)
 
@@ -27,14 +29,29 @@ $(DEMO_STAMP): Testing/requirements-demo.txt MedSynthExtension/pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e MedSynthExtension
 	touch $@
 
+# Dose evaluation (pyRadPlan) needs numpy < 2.4: its own venv, run by `make test` on the dose tests.
+DOSE_VENV := .venv-dose
+DOSE_PY := $(DOSE_VENV)/bin/python
+DOSE_STAMP := $(DOSE_VENV)/.installed
+
+dose-venv: $(DOSE_STAMP)
+
+$(DOSE_STAMP): Testing/requirements-dose.txt MedSynthExtension/pyproject.toml
+	$(PYTHON) -m venv $(DOSE_VENV)
+	$(DOSE_PY) -m pip install --quiet -r Testing/requirements-dose.txt
+	$(DOSE_PY) -m pip install --quiet --no-deps pyRadPlan==0.5.0
+	$(DOSE_PY) -m pip install --quiet --no-deps -e MedSynthExtension
+	touch $(DOSE_STAMP)
+
 demo: $(DEMO_STAMP)
 	PYTHONPATH=MedSynthModules/MedSynth $(PY) -m MedSynthLib.demo out/demo
 
-test: $(STAMP)
+test: $(STAMP) $(DOSE_STAMP)
 	$(PY) -m pytest Testing
+	$(DOSE_PY) -m pytest Testing/dose Testing/metrics/test_dose_metrics.py
 
 benchmark: $(STAMP)
 	$(PY) Testing/benchmarks/bench_runtime.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(DOSE_VENV) out

@@ -1,4 +1,4 @@
-"""Evaluation metrics: SynthRAD image metrics for synthetic CT, anomaly-map metrics.
+"""Evaluation metrics: SynthRAD image metrics and structure geometry for synthetic CT, anomaly-map metrics.
 
 Definitions: ``/work/shared/METRICS.md``. numpy + scipy only.
 """
@@ -14,6 +14,8 @@ from medsynth.metrics.anomaly import (
     voxel_auprc,
     voxel_auroc,
 )
+from medsynth.metrics.dose import DoseComparison, compare_doses, dose_mae_percent, gamma_index, gamma_pass_rate
+from medsynth.metrics.geometry import StructureAgreement, dice, evaluate_geometry, hd95
 from medsynth.metrics.synthrad import (
     SCTMetrics,
     evaluate_sct,
@@ -28,12 +30,21 @@ from medsynth.metrics.synthrad import (
 
 __all__ = [
     "DiceAtThreshold",
+    "DoseComparison",
     "SCTMetrics",
+    "StructureAgreement",
     "VoxelAnomalyMetrics",
+    "compare_doses",
+    "dice",
     "dice_at_threshold",
     "dice_upper_bound",
+    "dose_mae_percent",
     "evaluate_anomaly_maps",
+    "evaluate_geometry",
     "evaluate_sct",
+    "gamma_index",
+    "gamma_pass_rate",
+    "hd95",
     "mae_2023",
     "mae_2025",
     "ms_ssim_2025",

@@ -1,0 +1,128 @@
+"""Plan on the real CT with pyRadPlan, recompute the same fluence (or spot weights) on the sCT.
+
+pyRadPlan (DKFZ's Python matRad, BSD-3) is the engine SynthRAD's dose evaluation runs. It needs
+numpy < 2.4 and pydantic 2.11, so it lives in the optional extra ``dose`` (and its own venv, built
+by ``make dose-venv``); nothing else in medsynth imports it.
+
+The plan is fixed so that a run is reproducible: photons, 5 coplanar fields at 0/72/144/216/288°,
+5 mm bixels; protons, one field at 90° (lateral) with the generic machine's spots. The isocentre is
+the target's centre of mass. Optimisation: squared deviation to the prescription in the target,
+squared overdosing of the body; the weights found on the CT are applied unchanged on the sCT.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import SimpleITK as sitk
+
+from medsynth.errors import InputError, MedSynthError
+
+Modality = Literal["photon", "proton"]
+MODALITIES: tuple[str, ...] = ("photon", "proton")
+#: Gantry angles (degrees) of the fixed plans.
+GANTRY_ANGLES = {"photon": [0.0, 72.0, 144.0, 216.0, 288.0], "proton": [90.0]}
+#: Prescription per fraction (Gy); the metrics are relative to it, so its value only scales.
+PRESCRIPTION_GY = 2.0
+#: Finest dose grid the engine is run on (mm); a finer CT is planned on this grid.
+MIN_DOSE_GRID_MM = 2.0
+#: More dose-grid voxels than this make the dose influence matrix too big for a workstation.
+MAX_DOSE_GRID_VOXELS = 4_000_000
+
+
+@dataclass(frozen=True)
+class PlanDoses:
+    """Dose of one plan on the CT and on the sCT, on the CT grid (Gy per fraction)."""
+
+    ct_dose: np.ndarray
+    sct_dose: np.ndarray
+    prescription_gy: float
+    modality: str
+
+
+def _import_pyradplan():
+    try:
+        import pyRadPlan  # noqa: PLC0415 - optional, heavy, numpy-pinned
+    except ImportError as exc:
+        raise MedSynthError(
+            "Dose evaluation needs pyRadPlan, which is not installed here. Install the optional extra "
+            "(pip install 'medsynth[dose]') in its own environment, or run `make dose-venv`."
+        ) from exc
+    logging.getLogger("pyRadPlan").setLevel(logging.WARNING)
+    return pyRadPlan
+
+
+def dose_grid_mm(ct: sitk.Image) -> float:
+    """Isotropic dose-grid spacing for ``ct``; raises :class:`InputError` when the grid is unusable."""
+    spacing = max(MIN_DOSE_GRID_MM, float(max(ct.GetSpacing())))
+    voxels = np.prod([n * s / spacing for n, s in zip(ct.GetSize(), ct.GetSpacing())])
+    if ct.GetDimension() != 3:
+        raise InputError(f"The CT is {ct.GetDimension()}-D; dose needs a 3-D CT.")
+    if voxels > MAX_DOSE_GRID_VOXELS:
+        raise InputError(
+            f"The CT covers {voxels:.3g} dose voxels at {spacing:g} mm (limit {MAX_DOSE_GRID_VOXELS:g}); "
+            "crop it to the head or resample it to a coarser grid first."
+        )
+    if not np.allclose(np.array(ct.GetDirection()), np.eye(3).ravel(), atol=1e-4):
+        raise InputError("The CT is not axis-aligned; resample it to an identity direction first.")
+    return spacing
+
+
+def _structures(prp, ct_obj, target: np.ndarray, body: np.ndarray, reference: sitk.Image, prescription: float):
+    from pyRadPlan.cst import ExternalVOI, Target  # noqa: PLC0415
+    from pyRadPlan.optimization.objectives import SquaredDeviation, SquaredOverdosing  # noqa: PLC0415
+
+    def mask_image(mask: np.ndarray) -> sitk.Image:
+        image = sitk.GetImageFromArray(mask.astype(np.uint8))
+        image.CopyInformation(reference)
+        return image
+
+    vois = [
+        Target(name="PTV", ct_image=ct_obj, mask=mask_image(target),
+               objectives=[SquaredDeviation(d_ref=prescription, priority=1.0)]),
+        ExternalVOI(name="BODY", ct_image=ct_obj, mask=mask_image(body & ~target),
+                    objectives=[SquaredOverdosing(d_max=0.5 * prescription, priority=0.1)]),
+    ]
+    return prp.StructureSet(vois=vois, ct_image=ct_obj)
+
+
+def _plan(prp, modality: str, spacing: float, prescription: float):
+    if modality == "photon":
+        pln = prp.PhotonPlan(machine="Generic")
+    else:
+        pln = prp.IonPlan(radiation_mode="protons", machine="Generic")
+    pln.prescribed_dose = prescription
+    pln.num_of_fractions = 1
+    angles = GANTRY_ANGLES[modality]
+    pln.prop_stf = {"gantry_angles": angles, "couch_angles": [0.0] * len(angles), "bixel_width": 5.0}
+    pln.prop_dose_calc = {"dose_grid": {"resolution": {"x": spacing, "y": spacing, "z": spacing}}}
+    pln.prop_opt = {"solver": "scipy"}
+    return pln
+
+
+def plan_and_recompute(
+    ct: sitk.Image, sct: sitk.Image, target: np.ndarray, body: np.ndarray, modality: str = "photon"
+) -> PlanDoses:
+    """Optimise a plan on ``ct`` for ``target`` (boolean array, numpy order), recompute it on ``sct``."""
+    if modality not in MODALITIES:
+        raise InputError(f"Unknown modality '{modality}'; choose one of {', '.join(MODALITIES)}.")
+    spacing = dose_grid_mm(ct)
+    prp = _import_pyradplan()
+    np.random.seed(0)
+    doses = []
+    ct_obj = prp.CT(cube_hu=sitk.Cast(ct, sitk.sitkFloat32))
+    cst = _structures(prp, ct_obj, target, body, ct, PRESCRIPTION_GY)
+    pln = _plan(prp, modality, spacing, PRESCRIPTION_GY)
+    stf = prp.generate_stf(ct_obj, cst, pln)
+    dij = prp.calc_dose_influence(ct_obj, cst, stf, pln)
+    weights = prp.fluence_optimization(ct_obj, cst, stf, dij, pln)
+    doses.append(dij.compute_result_ct_grid(weights)["physical_dose"])
+    sct_obj = prp.CT(cube_hu=sitk.Cast(sct, sitk.sitkFloat32))
+    sct_cst = _structures(prp, sct_obj, target, body, ct, PRESCRIPTION_GY)
+    forward = prp.calc_dose_forward(sct_obj, sct_cst, stf, pln, weights)
+    doses.append(forward["physical_dose"])
+    ct_dose, sct_dose = (np.asarray(sitk.GetArrayFromImage(d), dtype=np.float64) for d in doses)
+    return PlanDoses(ct_dose=ct_dose, sct_dose=sct_dose, prescription_gy=PRESCRIPTION_GY, modality=modality)
