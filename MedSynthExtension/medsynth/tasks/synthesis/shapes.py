@@ -110,7 +110,7 @@ def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: n
     target = area_mm2 / VOXEL_AREA_MM2
     scale = math.sqrt(target / shape.sum())
     largest = (PATCH_SIZE - 2) / max(shape.shape)
-    for _ in range(4):  # zooming rounds the area and the brain clips it; each pass corrects the scale
+    for _ in range(6):  # the brain clips the shape and voxels round its area; each pass corrects the scale
         mask = _paste(shape, min(scale, largest), flip, centre, brain)
         if abs(mask.sum() - target) <= 0.02 * target or scale >= largest:
             break
@@ -118,8 +118,16 @@ def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: n
     return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
 
 
+def _scaled(shape: np.ndarray, scale: float) -> np.ndarray:
+    """``shape`` magnified by ``scale`` (continuous: the area grows smoothly with it, unlike
+    ``ndi.zoom``, whose output size is rounded to whole voxels)."""
+    size = np.ceil(np.asarray(shape.shape) * scale).astype(int) + 2
+    offset = (np.asarray(shape.shape) - 1) / 2 - (size - 1) / 2 / scale
+    return ndi.affine_transform(shape.astype(np.float32), np.full(2, 1 / scale), offset, tuple(size), order=1) >= 0.5
+
+
 def _paste(shape: np.ndarray, scale: float, flip: bool, centre: tuple[int, int], brain: np.ndarray) -> np.ndarray:
-    scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+    scaled = _scaled(shape, scale)
     if flip:
         scaled = scaled[:, ::-1]
     mask = np.zeros(brain.shape, bool)
