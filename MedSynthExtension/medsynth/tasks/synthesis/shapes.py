@@ -27,6 +27,7 @@ VOXEL_AREA_MM2 = SPACING_MM ** 2
 MIN_SHAPE_VOXELS = 12
 #: A lesion's centre lies at least this deep inside the brain (voxels; 8 mm), where the region allows.
 PLACEMENT_DEPTH_VOXELS = 4
+SCALE_SEARCH_STEPS = 12
 
 
 def section_area_mm2(volume_ml: float) -> float:
@@ -108,13 +109,18 @@ def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: n
     centre = tuple(int(v) for v in candidates[rng.integers(len(candidates))])
     flip = rng.random() < 0.5
     target = area_mm2 / VOXEL_AREA_MM2
-    scale = math.sqrt(target / shape.sum())
-    largest = (PATCH_SIZE - 2) / max(shape.shape)
-    for _ in range(6):  # the brain clips the shape and voxels round its area; each pass corrects the scale
-        mask = _paste(shape, min(scale, largest), flip, centre, brain)
-        if abs(mask.sum() - target) <= 0.02 * target or scale >= largest:
+    low, high = 0.0, (PATCH_SIZE - 2) / max(shape.shape)  # the largest scale that fits the patch
+    scale, best = min(math.sqrt(target / shape.sum()), high), None
+    for _ in range(SCALE_SEARCH_STEPS):  # brain clipping and voxel rounding: search the scale (bracketed)
+        candidate = _paste(shape, scale, flip, centre, brain)
+        if best is None or abs(int(candidate.sum()) - target) < abs(int(best.sum()) - target):
+            best = candidate
+        if abs(int(candidate.sum()) - target) <= 0.02 * target:
             break
-        scale *= math.sqrt(target / max(int(mask.sum()), 1))
+        low, high = (scale, high) if candidate.sum() < target else (low, scale)
+        guess = scale * math.sqrt(target / max(int(candidate.sum()), 1))
+        scale = guess if low < guess < high else (low + high) / 2
+    mask = best
     return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
 
 
