@@ -140,3 +140,14 @@ def test_procedural_baseline_paints_the_asked_contrast(setup):
     case = synthesize_case(volumes[values["anatomy"]], shapes, ProceduralAppearance(), values, 1, 0)
     reference = np.median(case.healthy[case.brain])
     assert np.median(case.image[case.label > 0]) == pytest.approx(0.4 * reference, rel=0.15)
+
+
+def test_dask_run_writes_the_same_cases_as_a_serial_run(material, tmp_path):
+    pytest.importorskip("distributed", reason="Dask runs need the 'distributed' package")
+    outputs = {}
+    for name, extra in (("serial", []), ("dask", ["--workers", "1"])):
+        result = _cli(_cohort_args(material, tmp_path / name, 2, "--appearance", "procedural", *extra))
+        assert result.returncode == 0, result.stderr
+        outputs[name] = [sitk.GetArrayFromImage(sitk.ReadImage(str(p))) for p in sorted((tmp_path / name / "images").iterdir())]
+    assert len(outputs["dask"]) == 2
+    assert all(np.array_equal(a, b) for a, b in zip(outputs["serial"], outputs["dask"]))

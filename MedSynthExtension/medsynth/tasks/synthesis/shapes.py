@@ -27,6 +27,7 @@ VOXEL_AREA_MM2 = SPACING_MM ** 2
 MIN_SHAPE_VOXELS = 12
 #: A lesion's centre lies at least this deep inside the brain (voxels; 8 mm), where the region allows.
 PLACEMENT_DEPTH_VOXELS = 4
+SCALE_SEARCH_STEPS = 12
 
 
 def section_area_mm2(volume_ml: float) -> float:
@@ -108,18 +109,31 @@ def place_shape(shape: np.ndarray, area_mm2: float, region: np.ndarray, brain: n
     centre = tuple(int(v) for v in candidates[rng.integers(len(candidates))])
     flip = rng.random() < 0.5
     target = area_mm2 / VOXEL_AREA_MM2
-    scale = math.sqrt(target / shape.sum())
-    largest = (PATCH_SIZE - 2) / max(shape.shape)
-    for _ in range(4):  # zooming rounds the area and the brain clips it; each pass corrects the scale
-        mask = _paste(shape, min(scale, largest), flip, centre, brain)
-        if abs(mask.sum() - target) <= 0.02 * target or scale >= largest:
+    low, high = 0.0, (PATCH_SIZE - 2) / max(shape.shape)  # the largest scale that fits the patch
+    scale, best = min(math.sqrt(target / shape.sum()), high), None
+    for _ in range(SCALE_SEARCH_STEPS):  # brain clipping and voxel rounding: search the scale (bracketed)
+        candidate = _paste(shape, scale, flip, centre, brain)
+        if best is None or abs(int(candidate.sum()) - target) < abs(int(best.sum()) - target):
+            best = candidate
+        if abs(int(candidate.sum()) - target) <= 0.02 * target:
             break
-        scale *= math.sqrt(target / max(int(mask.sum()), 1))
+        low, high = (scale, high) if candidate.sum() < target else (low, scale)
+        guess = scale * math.sqrt(target / max(int(candidate.sum()), 1))
+        scale = guess if low < guess < high else (low + high) / 2
+    mask = best
     return PlacedLesion(mask, centre, float(mask.sum() * VOXEL_AREA_MM2))
 
 
+def _scaled(shape: np.ndarray, scale: float) -> np.ndarray:
+    """``shape`` magnified by ``scale`` (continuous: the area grows smoothly with it, unlike
+    ``ndi.zoom``, whose output size is rounded to whole voxels)."""
+    size = np.ceil(np.asarray(shape.shape) * scale).astype(int) + 2
+    offset = (np.asarray(shape.shape) - 1) / 2 - (size - 1) / 2 / scale
+    return ndi.affine_transform(shape.astype(np.float32), np.full(2, 1 / scale), offset, tuple(size), order=1) >= 0.5
+
+
 def _paste(shape: np.ndarray, scale: float, flip: bool, centre: tuple[int, int], brain: np.ndarray) -> np.ndarray:
-    scaled = ndi.zoom(shape.astype(np.float32), scale, order=1) >= 0.5
+    scaled = _scaled(shape, scale)
     if flip:
         scaled = scaled[:, ::-1]
     mask = np.zeros(brain.shape, bool)

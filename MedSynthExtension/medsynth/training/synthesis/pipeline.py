@@ -191,6 +191,9 @@ def build_card(job: SynthesisTraining, limits: list[float], by_type: dict, corre
             "hand thresholds, not expert labels; the latent code explains little variation.",
             "T1 only; the mass effect of tumours (displaced anatomy) and contrast enhancement are not modelled.",
             "Realism AUC is measured on few held-out patches from the same scans as training (other slices).",
+            "No downstream gain is shown: in the project's leave-one-scan-out benchmark (3 real lesion scans, "
+            "Testing/benchmarks/bench_synthesis_downstream.py) adding synthesized slices lowered a lesion-present "
+            "classifier's AUROC on real scans; rerun it on real labelled data before relying on the cohorts.",
         ],
         "license": "Weights derived from BraTS / AURORA / stroke example scans (data terms of their sources); research use",
     }
