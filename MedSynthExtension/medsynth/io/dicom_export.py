@@ -174,6 +174,18 @@ def export_sct_dicom(
 # Image -> slices
 
 
+def _axial_lps(image: sitk.Image) -> sitk.Image:
+    """The image re-oriented to LPS (DICOM ImageOrientationPatient 1,0,0,0,1,0) when its axes are aligned.
+
+    Axis flips and permutations move no voxel value, so the series is exactly the input, stored
+    the way planning systems expect an axial head-first-supine CT. Oblique images stay as they are.
+    """
+    direction = np.abs(np.asarray(image.GetDirection(), dtype=np.float64).reshape(3, 3))
+    if not np.allclose(np.sort(direction, axis=0), [[0, 0, 0], [0, 0, 0], [1, 1, 1]], atol=1e-6):
+        return image
+    return sitk.DICOMOrient(image, "LPS")
+
+
 def _slices_in_dicom_order(image: sitk.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """int16 HU array (slice, row, column), first-slice origin, direction (columns), spacing, reversed?"""
     if image.GetDimension() != 3:
@@ -185,6 +197,7 @@ def _slices_in_dicom_order(image: sitk.Image) -> tuple[np.ndarray, np.ndarray, n
         raise InputError("The image has several components per voxel (colour or vector); a CT holds one HU value per voxel.")
     if "complex" in image.GetPixelIDTypeAsString():
         raise InputError("The image holds complex numbers; a CT holds real HU values.")
+    image = _axial_lps(image)
     values = sitk.GetArrayFromImage(image).astype(np.float64)  # (z, y, x); a copy, the input stays as it is
     if not np.isfinite(values).all():
         raise InputError(
@@ -319,6 +332,7 @@ def _common_dataset(
         reference_series_number = None
 
     ds.Modality = "CT"
+    ds.BodyPartExamined = "HEAD"  # not a paired structure: Laterality (Type 2C) is then not required
     ds.SOPClassUID = CTImageStorage
     ds.SeriesInstanceUID = generate_uid()
     if series_number is None:
