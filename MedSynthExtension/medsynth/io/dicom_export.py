@@ -130,9 +130,9 @@ def export_sct_dicom(
     source_path = None if isinstance(image, sitk.Image) else Path(image)
     if source_path is not None:
         image = read_image(source_path)
-    _check_looks_like_ct(image)
     _check_destination(out_dir, overwrite, source_path, reference_series)
     hu, origin, direction, spacing, reversed_order = _slices_in_dicom_order(image)
+    _check_looks_like_ct(hu)
     reference = _read_reference(Path(reference_series)) if reference_series is not None else None
     if reference is not None:
         _check_overlap(image, reference)
@@ -494,13 +494,12 @@ def _is_dicom_file(path: Path) -> bool:
 _AIR_HU_CEILING = -500.0
 
 
-def _check_looks_like_ct(image: sitk.Image) -> None:
+def _check_looks_like_ct(hu: np.ndarray) -> None:
     """Refuse an image with no air-like value: an MR (intensities ≥ 0) filed as a CT would mislead a planner."""
-    stats = sitk.MinimumMaximumImageFilter()
-    stats.Execute(image if image.GetNumberOfComponentsPerPixel() == 1 else sitk.VectorIndexSelectionCast(image, 0))
-    if stats.GetMinimum() > _AIR_HU_CEILING:
-        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is "
-                         f"{stats.GetMinimum():g}, while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
+    lowest = int(hu.min())
+    if lowest > _AIR_HU_CEILING:
+        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is {lowest}, "
+                         "while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:
