@@ -4,11 +4,14 @@ a one-line message naming the problem, no traceback, its inputs unchanged and no
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from medsynth.io.dicom_export import export_sct_dicom
 
 from bad_inputs import (copy_tree, ct_values, fingerprint, model_zip, negative_scale, truncated, with_bad_value, write,
                         zero_pixdim)
@@ -77,6 +80,9 @@ CASES = [
     ("info-size-budget", ["info", "t1.nii.gz"], "above the limit", {"MEDSYNTH_MAX_VOXELS": "1000"}),
     ("synthct-size-budget", ["synth-ct", "t1.nii.gz", "o.nii.gz"], "above the limit", {"MEDSYNTH_MAX_VOXELS": "1000"}),
     ("bad-budget-setting", ["info", "t1.nii.gz"], "MEDSYNTH_MAX_VOXELS", {"MEDSYNTH_MAX_VOXELS": "lots"}),
+    # 7. DICOM series
+    ("info-dicom-missing-slice", ["info", "series_missing"], "a slice is missing between", {}),
+    ("info-dicom-duplicate-uid", ["info", "series_dup"], "SOP Instance UID", {}),
     # 4. batch folders
     ("batch-out-is-in", ["batch", "run-model", "cases", "cases", "--model", "demo-edges"], "input folder", {}),
     ("batch-out-inside-in", ["batch", "run-model", "cases", "cases/out", "--model", "demo-edges"], "input folder", {}),
@@ -112,6 +118,10 @@ def work(tmp_path: Path) -> Path:
     copy_tree(tmp_path / "session", tmp_path / "cases")
     (tmp_path / "session" / "notes.txt").write_text("a reader's notes, not DICOM\n")
     write(tmp_path / "cases" / "case1.nii.gz")
+    export_sct_dicom(tmp_path / "ct.nii.gz", tmp_path / "series_missing")
+    copy_tree(tmp_path / "series_missing", tmp_path / "series_dup")
+    sorted((tmp_path / "series_missing").iterdir())[7].unlink()
+    shutil.copy(sorted((tmp_path / "series_dup").iterdir())[3], tmp_path / "series_dup" / "copy.dcm")
     model_zip(tmp_path / "shadow.zip", "synthct-head")
     model_zip(tmp_path / "corrupt.zip", "my-model", weights=b"this is not an ONNX model" * 10)
     return tmp_path

@@ -98,16 +98,15 @@ def test_left_handed_input_keeps_every_voxel_at_its_physical_place(head_ct, tmp_
     direction = np.asarray(head_ct.GetDirection()).reshape(3, 3)
     assert np.linalg.det(direction) < 0  # the sample CT is LAS: the case this test is about
     result = export_sct_dicom(head_ct, tmp_path / "series")
-    assert result.slice_order_reversed
+    assert not result.slice_order_reversed  # re-oriented exactly to LPS, so no reversed stacking is needed
     back = _read_with_simpleitk(tmp_path / "series")
-    # Every voxel: same value at the same physical point (index order along slices reversed).
+    np.testing.assert_allclose(back.GetDirection(), np.eye(3).ravel(), atol=1e-6)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(back), sitk.GetArrayFromImage(sitk.DICOMOrient(head_ct, "LPS")))
+    # Every voxel: same value at the same physical point.
     nz = head_ct.GetSize()[2]
-    np.testing.assert_array_equal(sitk.GetArrayFromImage(back), sitk.GetArrayFromImage(head_ct)[::-1])
-    for i, j, k in [(0, 0, 0), (95, 0, 3), (10, 99, nz - 1), (50, 60, 12)]:
-        np.testing.assert_allclose(
-            back.TransformIndexToPhysicalPoint((i, j, nz - 1 - k)), head_ct.TransformIndexToPhysicalPoint((i, j, k)),
-            atol=1e-4,
-        )
+    for index in [(0, 0, 0), (95, 0, 3), (10, 99, nz - 1), (50, 60, 12)]:
+        point = head_ct.TransformIndexToPhysicalPoint(index)
+        assert back[back.TransformPhysicalPointToIndex(point)] == head_ct[index]
     # Instance numbers follow the direction readers stack in (row x column), as for a scanner series.
     datasets = _read_with_pydicom(tmp_path / "series")
     iop = np.asarray(datasets[0].ImageOrientationPatient, dtype=float)
@@ -254,7 +253,11 @@ def test_non_empty_folder_is_refused_unless_overwrite(tmp_path):
     (out / "old.txt").write_text("previous export")
     with pytest.raises(InputError, match="not empty"):
         export_sct_dicom(_small_image(), out)
+    with pytest.raises(InputError, match="only a folder of DICOM files"):
+        export_sct_dicom(_small_image(), out, overwrite=True)
     assert (out / "old.txt").read_text() == "previous export"
+    (out / "old.txt").unlink()
+    export_sct_dicom(_small_image(), out)
     result = export_sct_dicom(_small_image(), out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in result.files)
     assert [p.name for p in tmp_path.iterdir()] == ["series"]  # no staging or retired folder left

@@ -130,9 +130,9 @@ def export_sct_dicom(
     source_path = None if isinstance(image, sitk.Image) else Path(image)
     if source_path is not None:
         image = read_image(source_path)
-    _check_looks_like_ct(image)
     _check_destination(out_dir, overwrite, source_path, reference_series)
     hu, origin, direction, spacing, reversed_order = _slices_in_dicom_order(image)
+    _check_looks_like_ct(hu)
     reference = _read_reference(Path(reference_series)) if reference_series is not None else None
     if reference is not None:
         _check_overlap(image, reference)
@@ -174,6 +174,18 @@ def export_sct_dicom(
 # Image -> slices
 
 
+def _axial_lps(image: sitk.Image) -> sitk.Image:
+    """The image re-oriented to LPS (DICOM ImageOrientationPatient 1,0,0,0,1,0) when its axes are aligned.
+
+    Axis flips and permutations move no voxel value, so the series is exactly the input, stored
+    the way planning systems expect an axial head-first-supine CT. Oblique images stay as they are.
+    """
+    direction = np.abs(np.asarray(image.GetDirection(), dtype=np.float64).reshape(3, 3))
+    if not np.allclose(np.sort(direction, axis=0), [[0, 0, 0], [0, 0, 0], [1, 1, 1]], atol=1e-6):
+        return image
+    return sitk.DICOMOrient(image, "LPS")
+
+
 def _slices_in_dicom_order(image: sitk.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """int16 HU array (slice, row, column), first-slice origin, direction (columns), spacing, reversed?"""
     if image.GetDimension() != 3:
@@ -185,6 +197,7 @@ def _slices_in_dicom_order(image: sitk.Image) -> tuple[np.ndarray, np.ndarray, n
         raise InputError("The image has several components per voxel (colour or vector); a CT holds one HU value per voxel.")
     if "complex" in image.GetPixelIDTypeAsString():
         raise InputError("The image holds complex numbers; a CT holds real HU values.")
+    image = _axial_lps(image)
     values = sitk.GetArrayFromImage(image).astype(np.float64)  # (z, y, x); a copy, the input stays as it is
     if not np.isfinite(values).all():
         raise InputError(
@@ -319,6 +332,7 @@ def _common_dataset(
         reference_series_number = None
 
     ds.Modality = "CT"
+    ds.BodyPartExamined = "HEAD"  # not a paired structure: Laterality (Type 2C) is then not required
     ds.SOPClassUID = CTImageStorage
     ds.SeriesInstanceUID = generate_uid()
     if series_number is None:
@@ -480,13 +494,12 @@ def _is_dicom_file(path: Path) -> bool:
 _AIR_HU_CEILING = -500.0
 
 
-def _check_looks_like_ct(image: sitk.Image) -> None:
+def _check_looks_like_ct(hu: np.ndarray) -> None:
     """Refuse an image with no air-like value: an MR (intensities ≥ 0) filed as a CT would mislead a planner."""
-    stats = sitk.MinimumMaximumImageFilter()
-    stats.Execute(image if image.GetNumberOfComponentsPerPixel() == 1 else sitk.VectorIndexSelectionCast(image, 0))
-    if stats.GetMinimum() > _AIR_HU_CEILING:
-        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is "
-                         f"{stats.GetMinimum():g}, while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
+    lowest = int(hu.min())
+    if lowest > _AIR_HU_CEILING:
+        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is {lowest}, "
+                         "while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:

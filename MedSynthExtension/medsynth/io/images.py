@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from medsynth.errors import InputError
 from medsynth.io.atomic import atomic_path
 from medsynth.io.budget import check_voxel_budget
+from medsynth.io.dicom_series import check_series
 from medsynth.io.nifti_check import check_nifti_complete
 
 #: File name endings MedSynth reads and writes as volumes (lower case).
@@ -58,8 +59,10 @@ def _read_dicom_series(folder: Path) -> sitk.Image:
             f"Folder {folder} holds {len(series_ids)} DICOM series ({', '.join(series_ids)}); "
             "put each series in its own folder."
         )
+    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_ids[0])
+    check_series(folder, files)
     reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_ids[0]))
+    reader.SetFileNames(files)
     try:
         return reader.Execute()
     except RuntimeError as exc:
