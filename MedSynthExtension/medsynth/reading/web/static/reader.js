@@ -1,6 +1,6 @@
 // MedSynth web reader: one case at a time in NiiVue, answers POSTed one by one (each saved in
-// one transaction by the server). Keyboard: R / S real or synthetic, 1-5 confidence or rating of
-// the focused scale, M mark mode, Enter save & next, B back (when the study allows it).
+// one transaction by the server). Keyboard: R / S real or synthetic, 1-5 confidence first, then the
+// rating of the focused (default: first) scale, M mark mode, Enter save & next, B back (when the study allows it).
 "use strict";
 const token = location.pathname.split("/")[2];
 const api = (path) => `/api/${token}/${path}`;
@@ -134,7 +134,9 @@ document.addEventListener("keydown", (e) => {
   else if (q && key === "s") setChoice(q, "synthetic");
   else if (key >= "1" && key <= "9") {
     const v = Number(key);
-    if (activeLikert) { answers[activeLikert.id] = v; buildForm(); }
+    const pending = q && q.confidence && v <= 5 && (answers[q.id] || {}).confidence === undefined;
+    const likert = activeLikert || state.questions.find((x) => x.type === "likert");
+    if (!pending && likert) { answers[likert.id] = v; buildForm(); }
     else if (q && q.confidence && v <= 5) {
       answers[q.id] = Object.assign({}, answers[q.id] || {}, { confidence: v });
       document.getElementById(`conf-${q.id}`).textContent = String(v);
