@@ -40,7 +40,9 @@ def results():
 def test_identity_is_perfect(results, modality):
     r = results[modality, 0.0]
     assert r.gamma_pass_rate_percent == 100.0
-    assert r.dose_mae_percent == pytest.approx(0.0, abs=1e-9)
+    # The CT dose comes from the stored (float32, sparse) dose influence matrix, the sCT dose from a
+    # forward calculation: identical physics, rounding apart (measured 5e-6 / 2e-5 % of Rx).
+    assert r.dose_mae_percent < 1e-3
 
 
 @pytest.mark.parametrize("modality", ["photon", "proton"])
