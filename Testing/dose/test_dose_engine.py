@@ -16,10 +16,10 @@ from medsynth.dose.evaluate import evaluate_dose  # noqa: E402
 
 
 def _phantom(extra_hu: float = 0.0) -> sitk.Image:
-    """Water cylinder (radius 60 mm) in air, 5 mm voxels; ``extra_hu`` added to the water."""
-    shape, h = (12, 36, 36), 5.0
+    """Water cylinder (radius 55 mm) in air, 5 mm voxels; ``extra_hu`` added to the water."""
+    shape, h = (14, 26, 26), 5.0
     z, y, x = np.indices(shape)
-    inside = ((y - 17.5) * h) ** 2 + ((x - 17.5) * h) ** 2 <= 60.0**2
+    inside = ((y - 12.5) * h) ** 2 + ((x - 12.5) * h) ** 2 <= 55.0**2
     ct = np.where(inside, 0.0 + extra_hu, -1000.0).astype(np.float32)
     image = sitk.GetImageFromArray(ct)
     image.SetSpacing((h, h, h))
@@ -40,7 +40,9 @@ def results():
 def test_identity_is_perfect(results, modality):
     r = results[modality, 0.0]
     assert r.gamma_pass_rate_percent == 100.0
-    assert r.dose_mae_percent == pytest.approx(0.0, abs=1e-9)
+    # The CT dose comes from the stored (float32, sparse) dose influence matrix, the sCT dose from a
+    # forward calculation: identical physics, rounding apart (measured 5e-6 / 2e-5 % of Rx).
+    assert r.dose_mae_percent < 1e-3
 
 
 @pytest.mark.parametrize("modality", ["photon", "proton"])

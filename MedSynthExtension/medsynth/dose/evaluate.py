@@ -31,9 +31,10 @@ class DoseEvaluation:
 def auto_target(body: np.ndarray, spacing_zyx: tuple[float, ...]) -> tuple[np.ndarray, str]:
     """A sphere of :data:`AUTO_TARGET_RADIUS_MM` at the body voxel deepest inside the body.
 
-    Deterministic (the first deepest voxel in array order), so every run plans the same target.
+    Deterministic (the first deepest voxel in array order), so every run plans the same target. The
+    edge of the field of view counts as outside, so the target never touches it.
     """
-    depth = ndimage.distance_transform_edt(body, sampling=spacing_zyx)
+    depth = ndimage.distance_transform_edt(np.pad(body, 1), sampling=spacing_zyx)[(slice(1, -1),) * body.ndim]
     if depth.max() < AUTO_TARGET_RADIUS_MM + 10.0:
         raise InputError(
             f"The body is too thin ({depth.max():.0f} mm deep at most) to place a {AUTO_TARGET_RADIUS_MM:g} mm target "
