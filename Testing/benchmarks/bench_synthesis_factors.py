@@ -1,7 +1,7 @@
 """Factor separability of targeted synthesis, and the factor × value grid picture.
 
     python Testing/benchmarks/bench_synthesis_factors.py --model-dir MODELS/synthesis-lesion-t1 \
-        [--cases 20] [--grid docs/synthesis_factor_grid.png] [--json out.json]
+        [--cases 20] [--grid Testing/figures/synthesis_factor_grid.png] [--json out.json]
 
 Anatomy: the IXI subjects of the shared corpus (subjects_t1 + DLMUSE), lesion shapes: lesions_mni.
 Measured for the learned painter and for the procedural baseline (see
