@@ -91,6 +91,10 @@ def card(config: TrainingConfig, settings: AnomalySettings, notes: dict, parity:
                          "a healthy brain, and flagging scans with acquisition artefacts, as a second pair of eyes. "
                          "Not a medical device; not for diagnosis."),
         "limitations": [
+            ("Not reliable outside the IXI scanner yet: on real healthy scans from other sources (MNI templates, "
+             "nilearn's MNI152 2009a, pydeface's mean head, the clinical head_mr_skull) it reports 84-222 mL of false "
+             "findings, tumours give findings of hundreds of mL, and clean templates/clinical scans get 'spike'/'motion' "
+             "verdicts (README, 'Every real scan'; python -m medsynth.benchmarks.anomaly.real_scans)."),
             "Trained on 9 healthy T1 volumes (7 IXI adults aged 23-51 from one 1.5 T site, 2 templates): normal "
             "anatomy outside this range (children, old age, other scanners/sequences) may score as anomalous.",
             "Works at 2 mm after an affine alignment to MNI space: regions smaller than 0.5 mL are not reported as findings and "
