@@ -15,6 +15,17 @@ SHARED_DATA_ENV = "MEDSYNTH_SHARED_DATA"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def mean_head_t1_path() -> Path:
+    """pydeface's mean head T1 (skull and scalp kept, MIT licence): the input of models that need a whole head."""
+    spec = importlib.util.find_spec("pydeface")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("The sample head T1 comes with the 'pydeface' package; install it (pip install pydeface).")
+    path = Path(spec.origin).parent / "data" / "mean_reg2mean.nii.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the installed pydeface package.")
+    return path
+
+
 def mni152_t1_path() -> Path:
     """The MNI152 2009a T1 shipped by the nilearn package (raises with the fix if absent)."""
     spec = importlib.util.find_spec("nilearn")
