@@ -29,11 +29,11 @@ from MedSynthLib.volume_bridge import node_to_image  # noqa: E402
 from medsynth.io import write_image  # noqa: E402
 from medsynth.provenance import ATTRIBUTE_PREFIX  # noqa: E402
 from medsynth.render import VIEWS, overlay_picture, write_png  # noqa: E402
-from medsynth.sample_data import mean_head_t1_path, shared_data_dir  # noqa: E402
+from medsynth.sample_data import mean_head_t1_path, mni152_t1_path, shared_data_dir  # noqa: E402
 
 
-#: Node name of the fallback input: a template, not the corpus scan a step names.
-TEMPLATE_NAME = "pydeface mean head T1 template"
+#: Node names of the fallback inputs: templates, not the corpus scans the steps name.
+TEMPLATE_NAMES = {"whole_head": "pydeface mean head T1 template", "brain": "MNI152 2009a T1 template"}
 
 
 @dataclass
@@ -42,12 +42,14 @@ class DemoContext:
     out_dir: Path
     written: list[str] = field(default_factory=list)
 
-    def input_volume(self, shared_relative: str, name: str):
-        """A real scan from the corpus when present, else pydeface's packaged mean head T1 (with skull,
-        as the synthetic-CT domain requires; nilearn's MNI152 is brain-extracted), named as what it is."""
+    def input_volume(self, shared_relative: str, name: str, fallback: str = "brain"):
+        """A real scan from the corpus when present, else a packaged template named as what it is:
+        ``fallback="whole_head"`` is pydeface's mean head (skull kept, as the synthetic-CT domain needs),
+        ``"brain"`` nilearn's MNI152 (sharp T1 contrast, as the future-MRI check needs)."""
         corpus = shared_data_dir()
         if corpus is None:
-            return load_volume(self.session.scene, mean_head_t1_path(), TEMPLATE_NAME), mean_head_t1_path()
+            path = mean_head_t1_path() if fallback == "whole_head" else mni152_t1_path()
+            return load_volume(self.session.scene, path, TEMPLATE_NAMES[fallback]), path
         path = corpus / shared_relative
         return load_volume(self.session.scene, path, name), path
 

@@ -20,7 +20,7 @@ BONE_HU = 300.0
 
 def demo_synthct(context) -> dict:
     """Run the step with the demo's ``DemoContext`` (input loading, volume and picture writers)."""
-    mr, source = context.input_volume(SCAN, "head MR")
+    mr, source = context.input_volume(SCAN, "head MR", fallback="whole_head")
     logic = SynthCTLogic()
     nodes = logic.run(mr, uncertainty=True)
     context.save_volume(nodes.sct, "sct.nii.gz")
