@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import slicer
 
 from conftest import REPO_ROOT
@@ -19,6 +20,9 @@ main()
 """
 
 
+@pytest.mark.xfail(strict=True, reason="KNOWN DEFECT (issue 14): no packaged template passes the future-MRI gates "
+                   "(MNI152 is brain-extracted; pydeface's mean head fails the T1 contrast check): make demo fails "
+                   "on a fresh clone until a small real head T1 is committed under Testing/data")
 def test_demo_on_package_fallback(tmp_path, headless):
     out = tmp_path / "demo"
     env_path = f"{REPO_ROOT / 'MedSynthExtension'}:{REPO_ROOT / 'MedSynthModules/MedSynth'}"
