@@ -18,3 +18,16 @@ def shared_data() -> Path:
     if found is None:
         pytest.skip("real sample data not found: set MEDSYNTH_SHARED_DATA or place shared/data beside the checkout")
     return found
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line naming what was skipped and why, so a skip is never mistaken for a pass."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.write_line(f"SKIPPED {len(skipped)}: " + "; ".join(f"{n}× {r}" for r, n in sorted(reasons.items())))

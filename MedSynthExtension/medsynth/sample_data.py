@@ -1,7 +1,8 @@
 """Where real sample images come from when no patient data is at hand (demo, benchmarks, tests).
 
-Nothing is downloaded: the MNI152 2009a T1 (1 mm, a skull-stripped brain) ships inside the
-``nilearn`` package, a whole-head mean T1 (skull and face) inside ``pydeface``, and a development checkout may have the project's real-image corpus beside it
+Nothing is downloaded: a checkout carries one small real whole-head T1 (``Testing/data``), the MNI152 2009a
+T1 (1 mm, a skull-stripped brain) ships inside the ``nilearn`` package, a whole-head mean T1 inside
+``pydeface``, and a development checkout may have the project's real-image corpus beside it
 (``../shared/data``) or named by ``$MEDSYNTH_SHARED_DATA``.
 """
 
@@ -27,7 +28,14 @@ def mni152_t1_path() -> Path:
 
 
 def whole_head_t1_path() -> Path:
-    """pydeface's mean head T1 (skull, scalp and face: inside the synthetic-CT domain), else the MNI152 brain."""
+    """A whole-head T1 (skull and scalp kept: inside every MR model's domain).
+
+    A checkout's own real clinical head (``Testing/data/head_mr_skull_2mm.nii.gz``, MIT), else pydeface's
+    mean head (an installed package), else the MNI152 brain.
+    """
+    committed = _REPO_ROOT / "Testing" / "data" / "head_mr_skull_2mm.nii.gz"
+    if committed.is_file():
+        return committed
     spec = importlib.util.find_spec("pydeface")
     if spec is not None and spec.origin is not None:
         path = Path(spec.origin).parent / "data" / "mean_reg2mean.nii.gz"

@@ -1,5 +1,5 @@
 """`make demo` on the package fallback (no ../shared): every output present, synthetic ones marked,
-node names true to the inputs (a packaged template is not called a stroke scan or an IXI subject)."""
+node names true to the inputs (a sample scan is not called a stroke scan or an IXI subject)."""
 
 import json
 import subprocess
@@ -32,8 +32,8 @@ def test_demo_on_package_fallback(tmp_path, headless):
     assert scene.ReadFromMRB(str(out / "scene.mrb"))
     volumes = [scene.GetNthNodeByClass(i, "vtkMRMLVolumeNode") for i in range(scene.GetNumberOfNodesByClass("vtkMRMLVolumeNode"))]
     names = {v.GetName() for v in volumes}
-    from MedSynthLib.demo import TEMPLATE_NAMES
-    assert names & set(TEMPLATE_NAMES.values()), names
+    from MedSynthLib.demo import SAMPLE_NAMES
+    assert names & set(SAMPLE_NAMES.values()), names
     assert not any("stroke" in n or "IXI" in n for n in names), names
     synthetic = [v for v in volumes if "(synthetic)" in v.GetName()]
     assert len(synthetic) >= 3, names  # sCT, future MRI, anomaly outputs

@@ -3,10 +3,10 @@
 import pytest
 import slicer
 
-from MedSynthLib.headless import start_headless_slicer
-
 
 def test_headless_refuses_inside_a_real_slicer(monkeypatch):
+    from MedSynthLib.headless import start_headless_slicer
+
     real_modules, real_scene = object(), object()
     monkeypatch.setattr(slicer, "app", object(), raising=False)  # what the Slicer application defines
     monkeypatch.setattr(slicer, "modules", real_modules, raising=False)

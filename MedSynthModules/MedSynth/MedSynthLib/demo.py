@@ -32,13 +32,14 @@ from medsynth.render import VIEWS, overlay_picture, write_png  # noqa: E402
 from medsynth.sample_data import shared_data_dir, whole_head_t1_path  # noqa: E402
 
 
-#: Node names of the packaged fallback inputs: templates, not the corpus scans the steps name.
-TEMPLATE_NAMES = {"mean_reg2mean.nii.gz": "pydeface mean head T1 template",
-                  "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz": "MNI152 2009a T1 template"}
+#: Node names of the fallback inputs (no corpus): what each file is, not the corpus scan a step names.
+SAMPLE_NAMES = {"head_mr_skull_2mm.nii.gz": "head_mr_skull T1 (2 mm sample)",
+                "mean_reg2mean.nii.gz": "pydeface mean head T1 template",
+                "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz": "MNI152 2009a T1 template"}
 
 
-def template_name(path: Path) -> str:
-    return TEMPLATE_NAMES.get(path.name, f"{path.name} template")
+def sample_name(path: Path) -> str:
+    return SAMPLE_NAMES.get(path.name, f"{path.name} sample")
 
 
 @dataclass
@@ -48,12 +49,12 @@ class DemoContext:
     written: list[str] = field(default_factory=list)
 
     def input_volume(self, shared_relative: str, name: str):
-        """A real scan from the corpus when present, else a packaged whole-head T1 (inside every model's domain),
-        named as what it is."""
+        """A real scan from the corpus when present, else the sample whole-head T1 (inside every model's
+        domain), named as what it is."""
         corpus = shared_data_dir()
         if corpus is None:
             path = whole_head_t1_path()
-            return load_volume(self.session.scene, path, template_name(path)), path
+            return load_volume(self.session.scene, path, sample_name(path)), path
         path = corpus / shared_relative
         return load_volume(self.session.scene, path, name), path
 
