@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import sys
 from xml.etree import ElementTree
@@ -45,11 +44,6 @@ def test_help_for_every_action(action, capsys):
 def test_main_entry_point_knows_reading(capsys):
     from medsynth import cli
 
-    for name in cli.SUBCOMMAND_MODULES:  # other teams' subcommands may not exist yet in this tree
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            pytest.skip(f"{name} is not importable yet ({exc})")
     assert "medsynth.cli.reading_cmd" in cli.SUBCOMMAND_MODULES
     with pytest.raises(SystemExit) as info:
         cli.main(["reading", "--help"])

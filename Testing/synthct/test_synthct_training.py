@@ -127,8 +127,7 @@ def test_blend_weights_mixes_floats_and_keeps_counters():
         blend_weights(start, tuned, 1.5)
 
 
-def test_train_command_on_the_2025_layout(synthrad_2025, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("medsynth.cli.train_cmd",))
+def test_train_command_on_the_2025_layout(synthrad_2025, tmp_path, capsys):
     out = tmp_path / "model"
     code = cli.main(["train", "synth-ct", "--data", str(synthrad_2025), "--out", str(out), "--patch", "3,32,32",
                      "--channels", "4,8", "--iterations", "2", "--batch-size", "2", "--validation-fraction", "0.5",
@@ -139,8 +138,7 @@ def test_train_command_on_the_2025_layout(synthrad_2025, tmp_path, monkeypatch, 
     assert card["validation"]["metrics"]["validation_cases"] == 1
 
 
-def test_train_command_rejects_impossible_networks(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("medsynth.cli.train_cmd",))
+def test_train_command_rejects_impossible_networks(tmp_path, capsys):
     code = cli.main(["train", "synth-ct", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--patch", "3,30,30"])
     assert code == 2
     assert "multiples of 8" in capsys.readouterr().err
