@@ -94,6 +94,10 @@ CASES = [
     ("models-import-missing", ["models", "import", "nothere.zip"], "not found", {}),
     # 6. wrong content
     ("export-dicom-mr-as-ct", ["export-dicom", "t1.nii.gz", "dicom_out"], "does not look like a CT", {}),
+    ("evaluate-mr-as-ct", ["evaluate", "sct", "--ct", "t1.nii.gz", "--sct", "ct.nii.gz", "--mask", "mask.nii.gz"],
+     "--ct t1.nii.gz does not look like a CT", {}),
+    ("evaluate-mr-as-sct", ["evaluate", "sct", "--ct", "ct.nii.gz", "--sct", "t1.nii.gz", "--mask", "mask.nii.gz"],
+     "--sct t1.nii.gz does not look like a CT", {}),
     ("export-dicom-overwrite-foreign", ["export-dicom", "ct.nii.gz", "session", "--overwrite"],
      "only a folder of DICOM files", {}),
     ("reading-empty-readers", ["reading", "create", "--real", "cases", "--synthetic", "g=cases", "--readers", "",

@@ -140,9 +140,11 @@ def test_cohort_reports_a_broken_case_and_scores_the_others(tmp_path, capsys):
 
 
 def test_arguments_that_do_not_fit_together_are_refused(tmp_path, capsys):
-    assert main(["evaluate", "sct", "--cohort", str(tmp_path), "--ct", "x.nii.gz"]) == 2
+    ct = tmp_path / "x.nii.gz"  # exists: paths are checked first, then how the arguments fit together
+    ct.write_bytes(b"")
+    assert main(["evaluate", "sct", "--cohort", str(tmp_path), "--ct", str(ct)]) == 2
     assert "not both" in capsys.readouterr().err
-    assert main(["evaluate", "sct", "--ct", "x.nii.gz"]) == 2
+    assert main(["evaluate", "sct", "--ct", str(ct)]) == 2
     assert "--mask" in capsys.readouterr().err
     assert main(["evaluate", "sct", "--cohort", str(tmp_path)]) == 2  # empty folder: no case
     assert "No case found" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from medsynth.errors import InputError, MedSynthError
 from medsynth.io import IMAGE_SUFFIXES, read_image, write_text_atomic
+from medsynth.io.hu_check import check_looks_like_ct
 from medsynth.metrics.synthrad import EDITIONS, SCTMetrics, evaluate_sct
 from medsynth.io.guard import declare
 
@@ -127,7 +128,7 @@ def run_sct(args: argparse.Namespace) -> int:
         raise InputError("--sct-dir and --out belong to cohort mode; add --cohort DIR.")
     if any(x is None for x in single):
         raise InputError("Give --ct, --sct and --mask (one case) or --cohort DIR (a folder of cases).")
-    metrics = evaluate_sct(read_image(args.ct), read_image(args.sct), read_image(args.mask), args.edition)
+    metrics = evaluate_sct(*_read_case(args.ct, args.sct, args.mask), args.edition)
     if args.json:
         print(json.dumps(_json_safe(metrics.as_dict()), indent=2))
     else:
@@ -136,6 +137,14 @@ def run_sct(args: argparse.Namespace) -> int:
             label, unit = _METRIC_LABEL[key]
             print(f"  {label:<8}{_format(key, value)} {unit}".rstrip())
     return 0
+
+
+def _read_case(ct: Path, sct: Path, mask: Path) -> tuple:
+    """The three images of a case; the CT and the sCT must hold HU (an MR given as either is refused)."""
+    images = read_image(ct), read_image(sct), read_image(mask)
+    check_looks_like_ct(images[0], f"--ct {ct.name}", "Give the real CT of the case.")
+    check_looks_like_ct(images[1], f"--sct {sct.name}", "Give the synthetic CT (HU), not its MR input.")
+    return images
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,7 +181,7 @@ def evaluate_case(files: CaseFiles, edition: str) -> CaseResult:
     if missing:
         return CaseResult(files.case, None, f"missing {' and '.join(missing)} image")
     try:
-        metrics = evaluate_sct(read_image(files.ct), read_image(files.sct), read_image(files.mask), edition)
+        metrics = evaluate_sct(*_read_case(files.ct, files.sct, files.mask), edition)
     except MedSynthError as exc:
         return CaseResult(files.case, None, str(exc))
     return CaseResult(files.case, metrics)

@@ -50,6 +50,7 @@ from pydicom.valuerep import format_number_as_ds
 
 from medsynth import __version__
 from medsynth.errors import InputError
+from medsynth.io.hu_check import check_looks_like_ct
 from medsynth.io.atomic import current_umask
 from medsynth.io.images import read_image
 
@@ -132,7 +133,7 @@ def export_sct_dicom(
         image = read_image(source_path)
     _check_destination(out_dir, overwrite, source_path, reference_series)
     hu, origin, direction, spacing, reversed_order = _slices_in_dicom_order(image)
-    _check_looks_like_ct(hu)
+    check_looks_like_ct(hu, remedy="Export only a synthetic CT.")
     reference = _read_reference(Path(reference_series)) if reference_series is not None else None
     if reference is not None:
         _check_overlap(image, reference)
@@ -488,18 +489,6 @@ def _is_dicom_file(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(128)
         return handle.read(4) == b"DICM"
-
-
-#: Below this lowest value an image can hold air in Hounsfield units (air is about -1000 HU).
-_AIR_HU_CEILING = -500.0
-
-
-def _check_looks_like_ct(hu: np.ndarray) -> None:
-    """Refuse an image with no air-like value: an MR (intensities ≥ 0) filed as a CT would mislead a planner."""
-    lowest = int(hu.min())
-    if lowest > _AIR_HU_CEILING:
-        raise InputError(f"The image does not look like a CT in Hounsfield units: its lowest value is {lowest}, "
-                         "while air is about -1000 HU. Is it an MR? Export only a synthetic CT.")
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:
