@@ -135,7 +135,7 @@ def test_cli_refuses_bad_requests_before_working(stroke_t1, tmp_path, capsys):
     from medsynth.cli import main
 
     assert main(["anomaly-map", str(stroke_t1), str(stroke_t1)]) == 2
-    assert "overwrite an input" in capsys.readouterr().err
+    assert "never overwrites an input" in capsys.readouterr().err
     assert main(["anomaly-map", str(stroke_t1), str(tmp_path / "h.nii.gz"), "--findings", str(tmp_path / "f.txt")]) == 2
     assert ".json or .csv" in capsys.readouterr().err
     assert main(["anomaly-map", str(tmp_path / "missing.nii.gz"), str(tmp_path / "h.nii.gz")]) == 2

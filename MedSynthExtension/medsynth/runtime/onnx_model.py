@@ -29,7 +29,7 @@ def default_thread_count() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def _onnxruntime():
+def import_onnxruntime():
     """onnxruntime, imported only when a model is loaded: a Slicer without it still loads every module
     and installs it on the user's first Apply (MedSynthLib.dependencies)."""
     try:
@@ -46,7 +46,7 @@ class OnnxGenerator:
         entry.verify()
         self.entry = entry
         self.card: ModelCard = entry.card
-        ort = _onnxruntime()
+        ort = import_onnxruntime()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or default_thread_count()

@@ -16,11 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import SimpleITK as sitk
 
 from medsynth.errors import InputError, ModelError
 from medsynth.models.registry import BUILTIN_MODELS_DIR
+from medsynth.runtime.onnx_model import import_onnxruntime
 from medsynth.tasks.masks import fill_holes, largest_component
 
 NETWORK_DIR = BUILTIN_MODELS_DIR / "anomaly-brain-t1" / "brain_extraction"
@@ -28,10 +28,11 @@ _SMALL, _LARGE, _MARGIN, _LEVEL = 128, 256, 0.1, 0.5
 
 
 @lru_cache(maxsize=4)
-def _session(path: Path) -> ort.InferenceSession:
+def _session(path: Path):  # -> onnxruntime.InferenceSession
     if not path.is_file():
         raise ModelError(f"The brain-extraction network {path} is missing; run "
                          "python -m medsynth.training.anomaly.brain_export (needs pip install deepbet==1.0.2).")
+    ort = import_onnxruntime()  # at first use: a Slicer without onnxruntime still loads the modules
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = 2, 1  # fixed: the same sums every run
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
