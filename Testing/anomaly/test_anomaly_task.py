@@ -141,7 +141,7 @@ def test_cli_refuses_bad_requests_before_working(stroke_t1, tmp_path, capsys):
     assert main(["anomaly-map", str(tmp_path / "missing.nii.gz"), str(tmp_path / "h.nii.gz")]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["evaluate", "anomaly", str(tmp_path / "nothing")]) == 2
-    assert "Benchmark folder not found" in capsys.readouterr().err
+    assert "Input not found" in capsys.readouterr().err
 
 
 def test_the_same_scan_twice_gives_byte_identical_outputs(shared_data, tmp_path):
