@@ -39,14 +39,20 @@ def test_tokens_are_stored_hashed(served):
     assert not any(t.encode() in raw for t in tokens.values())
 
 
+def _answer_next(server, token) -> str:
+    """Answer the reader's current case; returns its id once the server has acknowledged it."""
+    case_id = _case(server, token)["case_id"]
+    status, _, body = request(f"{server.base}/api/{token}/answer", {"case_id": case_id, "answers": ANSWER})
+    assert status == 200 and json.loads(body)["saved"], body
+    return case_id
+
+
 def test_reader_answers_resume_and_isolation(served):
     built, server, tokens = served
     first = []
     for _ in range(3):
-        case = _case(server, tokens["r1"])
-        first.append(case["case_id"])
-        status, _, body = request(f"{server.base}/api/{tokens['r1']}/answer", {"case_id": case["case_id"], "answers": ANSWER})
-        assert status == 200 and json.loads(body)["answered"] == len(first)
+        first.append(_answer_next(server, tokens["r1"]))
+        assert _case(server, tokens["r1"], len(first))["previous"] is not None
     resumed = _case(server, tokens["r1"])
     assert resumed["position"] == 4 and resumed["case_id"] not in first
     # the other reader sees none of r1's answers, even on the same cases
@@ -106,7 +112,8 @@ def test_no_response_reveals_truth_names_or_generators(served):
         bodies += [body, json.dumps(headers).encode(), request(f"{server.base}/api/{tokens['r1']}/image/{case['case_id']}")[2][:352]]
         bodies.append(request(f"{server.base}/api/{tokens['r1']}/answer", {"case_id": case["case_id"], "answers": ANSWER})[2])
     bodies += [request(f"{server.base}/r/{tokens['r1']}")[2], request(f"{server.base}/static/reader.js")[2],
-               request(f"{server.base}/lead/{tokens['lead']}")[2], request(f"{server.base}/lead/{tokens['lead']}/progress.json")[2]]
+               request(f"{server.base}/lead/{tokens['lead']}")[2], request(f"{server.base}/lead/{tokens['lead']}/progress.json")[2],
+               request(f"{server.base}/lead/{tokens['lead']}/answers.csv")[2]]
     text = b"\n".join(bodies).decode("latin-1")
     for word in giveaways:
         assert word not in text, word
@@ -122,6 +129,17 @@ def test_security_headers_and_lead_dashboard(served):
     assert "default-src 'none'" in lowered["content-security-policy"]
     assert lowered["x-frame-options"] == "DENY" and lowered["referrer-policy"] == "no-referrer"
     assert lowered["x-content-type-options"] == "nosniff" and "server" not in lowered
+
+
+def test_lead_exports_the_answers_without_the_truth(served):
+    _, server, tokens = served
+    answered = [_answer_next(server, tokens["r1"]) for _ in range(2)]
+    status, headers, body = request(f"{server.base}/lead/{tokens['lead']}/answers.csv")
+    assert status == 200 and "attachment" in {k.lower(): v for k, v in headers.items()}["content-disposition"]
+    header, *rows = body.decode().splitlines()
+    assert "reader_id" in header.split(",") and "truth" not in header and "correct" not in header
+    assert sorted(row.split(",")[2] for row in rows) == sorted(answered)  # case_id column, one row per answer
+    assert request(f"{server.base}/lead/{tokens['r1']}/answers.csv")[0] == 404  # a reader's token is not the lead's
 
 
 def test_kill_9_loses_nothing_acknowledged(tiny_session):

@@ -103,12 +103,17 @@ def export_answers(session: str | os.PathLike, destination: str | os.PathLike, *
                     "questions": json.loads(meta["questions"]), "readers": readers,
                     "columns": columns, "answers": rows}
         return write_text_atomic(destination, json.dumps(document, indent=2) + "\n")
+    return write_text_atomic(destination, answers_csv(columns, rows))
+
+
+def answers_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The rows of :func:`answer_table` as CSV text (what ``export`` writes and the lead dashboard serves)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_value(v) for k, v in row.items()})
-    return write_text_atomic(destination, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _csv_value(value: Any) -> Any:

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from medsynth.reading import database as db
 from medsynth.reading.errors import AnswerError, SessionError
+from medsynth.reading.export import answer_table, answers_csv
 from medsynth.reading.session import ReadingSession
 from medsynth.reading.web.tokens import LEAD, READER, Grant, lookup
 
@@ -151,8 +152,18 @@ def create_app(session: str | os.PathLike) -> Starlette:
         return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>Reading progress</title>"
                             f"<h1>{escape(title) or 'Reading study'}: progress</h1>"
                             f"<table><tr><th>Reader</th><th>Answered</th></tr>{body}</table>"
-                            "<p>Export and the analysis report need the truth key and run on the lead's "
-                            "machine: <code>medsynth reading analyze SESSION</code>.</p>")
+                            '<p><a href="answers.csv" download>Export the answers (CSV, without the truth)</a>. '
+                            "Scoring and the analysis report need the truth key, which never reaches this "
+                            "server: run <code>medsynth reading analyze SESSION</code> on the lead's machine.</p>")
+
+    async def lead_answers(request: Request) -> Response:
+        """Every answer given so far, as ``medsynth reading export`` writes them without the truth."""
+        grant = grant_of(request)
+        if grant is None or grant.role != LEAD:
+            return _not_found()
+        columns, rows = answer_table(session_dir)
+        return Response(answers_csv(columns, rows), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="answers.csv"'})
 
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -167,4 +178,5 @@ def create_app(session: str | os.PathLike) -> Starlette:
         Route("/api/{token}/answer", answer, methods=["POST"]),
         Route("/lead/{token}", lead),
         Route("/lead/{token}/progress.json", lead),
+        Route("/lead/{token}/answers.csv", lead_answers),
     ])
