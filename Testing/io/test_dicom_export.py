@@ -14,7 +14,7 @@ import SimpleITK as sitk
 
 import medsynth
 from medsynth.errors import InputError
-from medsynth.io import dicom_export
+from medsynth.io import dicom_export, read_image
 from medsynth.io.dicom_export import export_sct_dicom
 
 
@@ -180,10 +180,20 @@ def test_every_file_is_marked_synthetic(tmp_path):
     assert [int(ds.InstanceNumber) for ds in datasets] == [1, 2, 3, 4, 5]
 
 
-def test_reference_series_supplies_patient_study_and_frame_of_reference(shared_data, head_ct, tmp_path):
+def _sct_on_grid_of(mr: sitk.Image) -> sitk.Image:
+    """A CT-like volume (air, a 40 HU block) on the grid of ``mr``, as synth-ct computes it."""
+    values = np.full(sitk.GetArrayViewFromImage(mr).shape, -1000, np.int16)
+    values[:, 4:-4, 4:-4] = 40
+    sct = sitk.GetImageFromArray(values)
+    sct.CopyInformation(mr)
+    return sct
+
+
+def test_reference_series_supplies_patient_study_and_frame_of_reference(shared_data, tmp_path):
     reference_dir = shared_data / "dicom_mr_series"
     mr = pydicom.dcmread(sorted(reference_dir.glob("*.dcm"))[0], stop_before_pixels=True)
-    result = export_sct_dicom(head_ct, tmp_path / "series", reference_series=reference_dir)
+    sct = _sct_on_grid_of(read_image(reference_dir))
+    result = export_sct_dicom(sct, tmp_path / "series", reference_series=reference_dir)
     assert result.patient_id == mr.PatientID
     for ds in _read_with_pydicom(tmp_path / "series"):
         assert ds.PatientID == mr.PatientID
@@ -210,6 +220,12 @@ def test_an_sct_outside_the_reference_coordinates_is_refused(shared_data, tmp_pa
     far_away.SetOrigin((5000.0, 5000.0, 5000.0))
     with pytest.raises(InputError, match="does not overlap"):
         export_sct_dicom(far_away, tmp_path / "series", reference_series=shared_data / "dicom_mr_series")
+    assert not (tmp_path / "series").exists()
+
+
+def test_another_scans_sct_that_merely_overlaps_the_reference_is_refused(shared_data, head_ct, tmp_path):
+    with pytest.raises(InputError, match="covers another region than the reference series"):
+        export_sct_dicom(head_ct, tmp_path / "series", reference_series=shared_data / "dicom_mr_series")
     assert not (tmp_path / "series").exists()
 
 

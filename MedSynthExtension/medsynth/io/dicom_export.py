@@ -277,6 +277,11 @@ def _read_reference(folder: Path) -> _Reference:
     return _Reference(first, str(first.SeriesInstanceUID), corners_array.min(axis=0), corners_array.max(axis=0))
 
 
+#: An sCT keeps the grid of the MR it was computed from: its box must cover nearly the same region as the
+#: reference series (intersection over union of the two boxes); a box that merely overlaps is another scan.
+MIN_BOX_IOU = 0.9
+
+
 def _check_overlap(image: sitk.Image, reference: _Reference) -> None:
     size = image.GetSize()
     corners = np.array([
@@ -290,6 +295,23 @@ def _check_overlap(image: sitk.Image, reference: _Reference) -> None:
             "reference's FrameOfReferenceUID would misplace it. Was the sCT resampled or moved after "
             "synthesis? Export it without --reference-series, or restore the MR's geometry first."
         )
+    iou = _box_iou(low, high, reference.lower_mm, reference.upper_mm)
+    if iou < MIN_BOX_IOU:
+        raise InputError(
+            f"The synthetic CT covers another region than the reference series (their boxes share only "
+            f"{100 * iou:.0f} % of their extent; an sCT made from that MR covers the same box). It may be another "
+            "patient's or another scan's sCT: filing it under this patient and frame of reference would be wrong. "
+            "Give the MR series the sCT was computed from, or export without --reference-series."
+        )
+
+
+def _box_iou(low_a: np.ndarray, high_a: np.ndarray, low_b: np.ndarray, high_b: np.ndarray) -> float:
+    """Intersection over union of two axis-aligned boxes (flat boxes get 1 mm of thickness)."""
+    def volume(low: np.ndarray, high: np.ndarray) -> float:
+        return float(np.prod(np.maximum(high - low, 1.0)))
+    inter = np.clip(np.minimum(high_a, high_b) - np.maximum(low_a, low_b), 0.0, None)
+    inter_volume = float(np.prod(np.maximum(inter, 1.0))) if np.all(inter > 0) else 0.0
+    return inter_volume / (volume(low_a, high_a) + volume(low_b, high_b) - inter_volume)
 
 
 # --------------------------------------------------------------------------------------------
