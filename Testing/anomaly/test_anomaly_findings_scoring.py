@@ -70,6 +70,11 @@ def test_findings_files_json_and_csv(tmp_path):
     assert float(rows[1]["centroid_ras_mm_s"]) == pytest.approx(findings[1].centroid_ras_mm[2])
     write_findings(findings, tmp_path / "f.csv")
     assert (tmp_path / "f.csv").read_text().startswith("id,volume_ml")
+    stamp = "outside the validated domain: contrast T2 (validated: T1)"
+    for rows_written in (findings, []):
+        write_findings(rows_written, tmp_path / "stamped.csv", {"outside_domain": stamp})
+        lines = (tmp_path / "stamped.csv").read_text().splitlines()
+        assert lines[0] == f"# {stamp}" and lines[1].startswith("id,volume_ml") and len(lines) == 2 + len(rows_written)
     with pytest.raises(InputError, match=r"\.json or \.csv"):
         write_findings(findings, tmp_path / "f.txt")
 

@@ -120,3 +120,36 @@ def test_info_prints_the_domain_report(brain_extracted_t1, tmp_path):
     source = write_image(sitk.Shrink(brain_extracted_t1, [2, 2, 2]), tmp_path / "brain.nii.gz")
     out = subprocess.run([sys.executable, "-m", "medsynth", "info", str(source)], capture_output=True, text=True)
     assert out.returncode == 0 and "Looks like: a brain-extracted T1-weighted MR" in out.stdout
+
+
+def test_cli_nifti_output_says_synthetic_and_outside_in_its_header(brain_extracted_t1, tmp_path):
+    """A NIfTI sCT has no attributes but its 80-character descrip field: it must carry the marks."""
+    import nibabel
+
+    source = write_image(sitk.Shrink(brain_extracted_t1, [2, 2, 2]), tmp_path / "brain.nii.gz")
+    ran = subprocess.run([sys.executable, "-m", "medsynth", "synth-ct", str(source), str(tmp_path / "sct.nii.gz"),
+                          "--outside-domain"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    note = bytes(nibabel.load(tmp_path / "sct.nii.gz").header["descrip"]).decode()
+    assert note.startswith("OUTSIDE VALIDATED DOMAIN; SYNTHETIC MedSynth synthct-head"), note
+
+
+def test_batch_outside_domain_flag_runs_and_stamps_only_what_is_outside(brain_extracted_t1, whole_head_t1, tmp_path):
+    """Without the flag the skull-stripped case fails (one line) and the whole head runs; with it both
+    run, and only the skull-stripped case's sCT says it is outside the validated domain."""
+    import nibabel
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    write_image(sitk.Shrink(brain_extracted_t1, [2, 2, 2]), cases / "stripped.nii.gz")
+    write_image(sitk.Shrink(whole_head_t1, [2, 2, 2]), cases / "head.nii.gz")
+    plain = subprocess.run([sys.executable, "-m", "medsynth", "batch", "synth-ct", str(cases), str(tmp_path / "a")],
+                           capture_output=True, text=True)
+    assert plain.returncode == 1 and "stripped" in plain.stdout and "brain-extracted" in plain.stdout
+    assert (tmp_path / "a" / "head_sct.nii.gz").is_file() and not (tmp_path / "a" / "stripped_sct.nii.gz").exists()
+    ran = subprocess.run([sys.executable, "-m", "medsynth", "batch", "synth-ct", str(cases), str(tmp_path / "b"),
+                          "--outside-domain"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    notes = {name: bytes(nibabel.load(tmp_path / "b" / f"{name}_sct.nii.gz").header["descrip"]).decode()
+             for name in ("stripped", "head")}
+    assert notes["stripped"].startswith("OUTSIDE VALIDATED DOMAIN; SYNTHETIC") and notes["head"].startswith("SYNTHETIC")

@@ -100,11 +100,13 @@ class TaskParameter:
 
 @dataclass
 class TaskOutput:
-    """What one case produced: images by output suffix (``sct``, ``heatmap``) and side files by
-    file suffix (``findings.json``, ``volumes.csv``) as bytes."""
+    """What one case produced: images by output suffix (``sct``, ``heatmap``), side files by
+    file suffix (``findings.json``, ``volumes.csv``) as bytes, and the outside-the-domain stamp of
+    the run (None inside the model's validated domain), which every output file then carries."""
 
     images: dict[str, sitk.Image]
     side_files: dict[str, bytes] = field(default_factory=dict)
+    outside_domain: str | None = None
 
 
 #: ``run(image, params, model_handle, progress, cancelled) -> TaskOutput``.

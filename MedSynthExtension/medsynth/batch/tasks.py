@@ -55,6 +55,11 @@ def _run_model(image: sitk.Image, params: Mapping[str, Any], model: OnnxGenerato
     return TaskOutput(dict(result.images))
 
 
+#: Shared by the tasks whose models have a validated domain (``medsynth batch ... --outside-domain``).
+_OUTSIDE_DOMAIN = TaskParameter("outside_domain", "flag", "run even on inputs outside the model's validated domain "
+                                "(contrast, skull, spacing); every output of such a case is stamped so", default=False)
+
+
 # --- synth-ct: medsynth.tasks.synthct.synth_ct --------------------------------------------------
 
 _SYNTH_CT_PARAMETERS = (
@@ -62,6 +67,7 @@ _SYNTH_CT_PARAMETERS = (
     TaskParameter("tta", "integer", "test-time augmentation passes, 1-4 (default 4 with uncertainty, else 1)",
                   range=(1, 4)),
     TaskParameter("mask", "path", "head/body mask to use instead of one computed from the MR"),
+    _OUTSIDE_DOMAIN,
 )
 
 
@@ -75,23 +81,26 @@ def _run_synth_ct(image: sitk.Image, params: Mapping[str, Any], model: OnnxGener
 
     mask = read_image(params["mask"]) if "mask" in params else None
     result = synth_ct(image, model=model, mask=mask, uncertainty=bool(params.get("uncertainty")),
-                      tta_passes=params.get("tta"), progress=progress, cancelled=cancelled)
+                      tta_passes=params.get("tta"), progress=progress, cancelled=cancelled,
+                      allow_outside=bool(params.get("outside_domain")))
     images = {"sct": result.ct}
     if result.uncertainty is not None:
         images["uncertainty"] = result.uncertainty
-    return TaskOutput(images)
+    return TaskOutput(images, outside_domain=result.provenance.outside_domain)
 
 
 # --- anomaly-map: medsynth.tasks.anomaly.task.anomaly_map ----------------------------------------
 
 _ANOMALY_PARAMETERS = (
     TaskParameter("threshold", "number",
-                  "finding threshold in healthy-population SD (default: the card's validated one)"),
-    TaskParameter("method", "category", "model (healthy reconstruction) or baseline (z-score against the healthy mean)",
+                  "finding threshold in the model's score units (default: the card's validated one)"),
+    TaskParameter("method", "category", "model (the anomaly model) or baseline (z-score against the healthy mean)",
                   default="model", choices=("model", "baseline")),
-    TaskParameter("mask", "path", "brain mask to score instead of the model's brain prior"),
+    TaskParameter("mask", "path", "brain mask to score instead of the model's own (deepbet or brain prior)"),
     TaskParameter("brain_extracted", "flag", "whether the scan is skull-stripped (default: detected)"),
-    TaskParameter("reconstruction", "flag", "also write the healthy reconstruction (model method)", default=False),
+    TaskParameter("reconstruction", "flag", "also write the healthy reconstruction (reconstruction models)",
+                  default=False),
+    _OUTSIDE_DOMAIN,
 )
 
 
@@ -107,12 +116,13 @@ def _run_anomaly(image: sitk.Image, params: Mapping[str, Any], model: OnnxGenera
     options = {name: params[name] for name in ("threshold", "brain_extracted") if name in params}
     if "mask" in params:
         options["brain_mask"] = read_image(params["mask"])
-    result = anomaly_map(image, model, method=params["method"], progress=progress, cancelled=cancelled, **options)
+    result = anomaly_map(image, model, method=params["method"], progress=progress, cancelled=cancelled,
+                         allow_outside=bool(params.get("outside_domain")), **options)
     images = {"heatmap": result.score}
     if params.get("reconstruction") and result.reconstruction is not None:
         images["reconstruction"] = result.reconstruction
     findings = findings_json(result.findings, result.summary())  # the same file as 'medsynth anomaly-map --findings'
-    return TaskOutput(images, {"findings.json": findings.encode("utf-8")})
+    return TaskOutput(images, {"findings.json": findings.encode("utf-8")}, result.provenance.outside_domain)
 
 
 # --- predict-future: medsynth.tasks.future.predict_future ----------------------------------------
@@ -122,7 +132,7 @@ _LABELS = TaskParameter("labels", "path", "MUSE/DLMUSE parcellation of this T1 f
 
 
 def _future_parameters(card: ModelCard | None) -> tuple[TaskParameter, ...]:
-    return _condition_parameters(card) + (_LABELS,)
+    return _condition_parameters(card) + (_LABELS, _OUTSIDE_DOMAIN)
 
 
 def _run_future(image: sitk.Image, params: Mapping[str, Any], model: OnnxGenerator,
@@ -131,10 +141,11 @@ def _run_future(image: sitk.Image, params: Mapping[str, Any], model: OnnxGenerat
 
     labels = read_image(params["labels"]) if "labels" in params else None
     result = predict_future(image, age=params["age"], sex=params["sex"], diagnosis=params["diagnosis"],
-                            years=params["years"], labels=labels, model=model, progress=progress, cancelled=cancelled)
+                            years=params["years"], labels=labels, model=model, progress=progress, cancelled=cancelled,
+                            allow_outside=bool(params.get("outside_domain")))
     prediction = result.final
     return TaskOutput({"future": prediction.image, "change_map": prediction.tissue_loss},
-                      {"volumes.csv": result.volumes.to_csv().encode("utf-8")})
+                      {"volumes.csv": result.volumes.to_csv().encode("utf-8")}, result.provenance.outside_domain)
 
 
 #: Every batch task by name, in the order ``medsynth batch --help`` lists them.
@@ -145,7 +156,7 @@ BATCH_TASKS: dict[str, BatchTask] = {
                   _model_parameters, _run_model, load_generator),
         BatchTask("synth-ct", "synthetic CT (HU) from head MRI: <case>_sct, <case>_uncertainty", "synth-ct",
                   _synth_ct_parameters, _run_synth_ct, load_generator),
-        BatchTask("anomaly-map", "anomaly heat map of a brain T1: <case>_heatmap (healthy-population SD), "
+        BatchTask("anomaly-map", "anomaly heat map of a brain T1: <case>_heatmap (the model's score), "
                   "<case>_findings.json (findings above the threshold, artefact verdict)", "anomaly",
                   _anomaly_parameters, _run_anomaly, load_generator),
         BatchTask("predict-future", "future T1 after 'years': <case>_future, <case>_change_map (tissue loss %), "

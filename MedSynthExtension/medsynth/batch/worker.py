@@ -26,6 +26,7 @@ from medsynth.batch.manifest import DONE, FAILED, CaseResult
 from medsynth.batch.spec import BatchTask, CancelCheck, ProgressCallback, TaskOutput
 from medsynth.errors import Cancelled, MedSynthError
 from medsynth.io import read_image, write_bytes_atomic, write_image
+from medsynth.io.images import file_note
 from medsynth.itk_threads import itk_threads
 from medsynth.models.registry import ModelEntry
 from medsynth.provenance import ATTRIBUTE_PREFIX, Provenance
@@ -98,7 +99,7 @@ def _write_outputs(job: CaseJob, output: TaskOutput) -> tuple[str, ...]:
     if not output.images:
         raise MedSynthError(f"Task {job.task.name} produced no output for case {job.case.case_id}.")
     names = []
-    attributes = _provenance_attributes(job)
+    attributes = _provenance_attributes(job, output.outside_domain)
     for suffix, image in output.images.items():
         _stamp(image, attributes)
         name = output_name(job.case.case_id, suffix, job.output_format)
@@ -111,22 +112,23 @@ def _write_outputs(job: CaseJob, output: TaskOutput) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _provenance_attributes(job: CaseJob) -> dict[str, str]:
+def _provenance_attributes(job: CaseJob, outside_domain: str | None = None) -> dict[str, str]:
     """``MedSynth.*`` attributes (NRRD/MHA headers keep them) without the creation time, which
-    would make identical results differ byte for byte; the time is in the results CSV."""
+    would make identical results differ byte for byte (the time is in the results CSV), and the
+    short file note NIfTI keeps in its ``descrip`` field (synthetic; outside the domain when so)."""
     card = job.entry.card
     provenance = Provenance(model_id=card.id, model_version=card.version, model_sha256=card.weights_sha256,
                             task=card.task, parameters={"batch_task": job.task.name, **job.parameters},
-                            input_description=str(job.case.path))
+                            input_description=str(job.case.path), outside_domain=outside_domain)
     attributes = provenance.as_attributes()
     for key in _VOLATILE_ATTRIBUTES:
         attributes.pop(key)
-    return attributes
+    return {**attributes, "ITK_FileNotes": file_note(provenance)}
 
 
 def _stamp(image: sitk.Image, attributes: Mapping[str, str]) -> None:
     for key in image.GetMetaDataKeys():
-        if key.startswith(ATTRIBUTE_PREFIX):
+        if key.startswith(ATTRIBUTE_PREFIX) or key == "ITK_FileNotes":
             image.EraseMetaData(key)
     for key, value in attributes.items():
         image.SetMetaData(key, value)

@@ -68,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="column of the parameters CSV holding the case id (default: case_id)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter for every case (repeatable)")
+    parser.add_argument("--outside-domain", action="store_true",
+                        help="run cases outside the model's validated domain too (same as --param outside_domain=yes); "
+                             "their outputs are stamped 'outside the validated domain'")
     parser.add_argument("--workers", type=int, metavar="N", help="run on a local Dask cluster of N worker processes")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://host:8786)")
     parser.add_argument("--threads", type=int, metavar="N",
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return _dry_run(args)
     with progress_bar(f"{args.task} batch") as progress:
         summary = run_batch(args.task, args.input_dir, args.output_dir, model=args.model,
-                            params=_parse_params(args.param), params_csv=args.params, id_column=args.id_column,
+                            params=_parse_params(args), params_csv=args.params, id_column=args.id_column,
                             workers=args.workers, scheduler=args.scheduler, threads=args.threads,
                             overwrite=args.overwrite, output_format=args.format, progress=progress)
     print(summary.describe())
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
-    plan = plan_batch(args.task, args.input_dir, args.output_dir, model=args.model, params=_parse_params(args.param),
+    plan = plan_batch(args.task, args.input_dir, args.output_dir, model=args.model, params=_parse_params(args),
                       params_csv=args.params, id_column=args.id_column, overwrite=args.overwrite,
                       output_format=args.format)
     print(f"{len(plan.cases)} cases: {len(plan.jobs)} to run, {plan.count(SKIPPED)} already done (skipped), "
@@ -111,9 +114,10 @@ def _print_failures(failed: list[CaseResult], results_csv: Path) -> None:
         print(f"  … and {len(failed) - SHOWN_FAILURES} more (see {results_csv})")
 
 
-def _parse_params(pairs: list[str]) -> dict[str, str]:
-    params = {}
-    for pair in pairs:
+def _parse_params(args: argparse.Namespace) -> dict[str, str]:
+    """``--param NAME=VALUE`` pairs (and ``--outside-domain``) as the parameters of every case."""
+    params = {"outside_domain": "yes"} if args.outside_domain else {}
+    for pair in args.param:
         name, separator, value = pair.partition("=")
         if not separator or not name.strip():
             raise InputError(f"--param takes NAME=VALUE, got '{pair}'.")

@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
                                 progress=progress, input_description=str(args.t1),
                                 allow_outside=args.outside_domain)
     warn_outside(result.provenance)
-    write_image(result.final.image, args.output)
+    write_image(result.final.image, args.output, provenance=result.provenance)
     if args.change_map:
-        write_image(result.final.tissue_loss, args.change_map)
+        write_image(result.final.tissue_loss, args.change_map, provenance=result.provenance)
     if args.volumes:
         result.volumes.write_csv(args.volumes)
     if args.pictures:

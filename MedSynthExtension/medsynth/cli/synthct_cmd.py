@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
         result = synth_ct(mr, model=args.model, mask=mask, uncertainty=bool(args.uncertainty), tta_passes=args.tta,
                           progress=progress, input_description=str(args.mr), allow_outside=args.outside_domain)
     warn_outside(result.provenance)
-    write_image(result.ct, args.output)
+    write_image(result.ct, args.output, provenance=result.provenance)
     if args.uncertainty:
-        write_image(result.uncertainty, args.uncertainty)
+        write_image(result.uncertainty, args.uncertainty, provenance=result.provenance)
     if args.provenance:
         write_text_atomic(args.provenance, json.dumps(result.provenance.to_dict(), indent=2, default=str) + "\n")
     print(f"wrote {args.output} (model {result.provenance.model_id} {result.provenance.model_version}, "

@@ -69,14 +69,34 @@ def _read_dicom_series(folder: Path) -> sitk.Image:
         raise InputError(f"Cannot read the DICOM series in {folder} ({_first_line(exc)}).") from None
 
 
-def write_image(image: sitk.Image, path: str | os.PathLike, compress: bool = True) -> Path:
-    """Write ``image`` to ``path`` (NIfTI, NRRD or MHA, by ending) atomically; return the path."""
+def write_image(image: sitk.Image, path: str | os.PathLike, compress: bool = True, provenance=None) -> Path:
+    """Write ``image`` to ``path`` (NIfTI, NRRD or MHA, by ending) atomically; return the path.
+
+    With ``provenance`` (:class:`medsynth.provenance.Provenance`) the file says what it is: NIfTI's
+    80-character ``descrip`` field gets :func:`file_note` ("SYNTHETIC <model> <version>", and
+    "OUTSIDE VALIDATED DOMAIN" when the run was), NRRD and MHA get every ``MedSynth.*`` attribute.
+    The caller's image is not changed.
+    """
     path = Path(path)
     if not str(path).lower().endswith(_WRITABLE_SUFFIXES):
         raise InputError(f"Cannot write {path}: use one of {', '.join(_WRITABLE_SUFFIXES)}.")
+    if provenance is not None:
+        image = sitk.Image(image)
+        image.SetMetaData("ITK_FileNotes", file_note(provenance))  # NIfTI: the descrip field
+        if not str(path).lower().endswith((".nii", ".nii.gz")):
+            for key, value in provenance.as_attributes().items():
+                image.SetMetaData(key, value)
     with atomic_path(path) as tmp:
         sitk.WriteImage(image, str(tmp), compress)
     return path
+
+
+def file_note(provenance) -> str:
+    """The short mark a written output carries (NIfTI ``descrip``: at most 79 ASCII characters)."""
+    note = f"{'SYNTHETIC' if provenance.synthetic else 'DERIVED'} MedSynth {provenance.model_id} {provenance.model_version}"
+    if provenance.outside_domain:
+        note = "OUTSIDE VALIDATED DOMAIN; " + note
+    return note.encode("ascii", "replace").decode("ascii")[:79]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -109,9 +109,16 @@ def findings_json(findings: list[Finding], extra: dict | None = None) -> str:
     return json.dumps({**(extra or {}), "findings": [f.to_dict() for f in findings]}, indent=2) + "\n"
 
 
-def findings_csv(findings: list[Finding]) -> str:
-    """CSV text, one row per finding; vectors are split into ``_r``/``_a``/``_s`` (or ``_i``/``_j``/``_k``) columns."""
+def findings_csv(findings: list[Finding], extra: dict | None = None) -> str:
+    """CSV text, one row per finding; vectors are split into ``_r``/``_a``/``_s`` (or ``_i``/``_j``/``_k``) columns.
+
+    A result made outside the model's validated domain (``extra["outside_domain"]``) starts with one
+    ``#`` comment line saying so, so the stamp travels with the table even when it has no rows.
+    """
     buffer = io.StringIO()
+    stamp = (extra or {}).get("outside_domain")
+    if stamp:
+        buffer.write(f"# {stamp}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     header = []
     for name in FINDING_FIELDS:
@@ -138,7 +145,7 @@ def write_findings(findings: list[Finding], path: str | os.PathLike, extra: dict
     if suffix == ".json":
         return write_text_atomic(path, findings_json(findings, extra))
     if suffix == ".csv":
-        return write_text_atomic(path, findings_csv(findings))
+        return write_text_atomic(path, findings_csv(findings, extra))
     raise InputError(f"Cannot write findings to {path}: use a .json or .csv file name.")
 
 
