@@ -11,9 +11,10 @@ from medsynth.io import read_image, write_image
 from medsynth.io.guard import IMAGE_OUTPUT, declare
 
 _MAP_DESCRIPTION = """\
-Anomaly heat map of a brain T1 MRI: the residual between the scan and its healthy reconstruction
-by an anomaly model, inside the brain, as a score in healthy-population standard deviations
-(0 = as in healthy brains at that place; the model card gives the validated threshold).
+Anomaly heat map of a brain T1 MRI, inside the brain: with the built-in segmenter, the probability
+(0-1) that the tissue is not healthy brain; with a reconstruction model, the residual between the
+scan and its healthy reconstruction in healthy-population standard deviations. The model card gives
+the validated threshold and the score's units.
 
 Writes HEATMAP on the input's grid; with --findings, the connected regions above the threshold
 (volume in mL, peak and mean score, centroid and bounding box in RAS mm) as JSON or CSV. Prints
@@ -85,17 +86,20 @@ def run_anomaly_map(args: argparse.Namespace) -> int:
     image = read_image(args.input)
     brain_mask = read_image(args.brain_mask) if args.brain_mask else None
     entry = ModelRegistry.default().find(args.model, task="anomaly")
+    if args.reconstruction is not None and entry.card.outputs[0].name != "reconstruction":
+        raise InputError(f"The model {entry.card.id} segments anomalies and makes no healthy reconstruction; "
+                         "drop --reconstruction.")
     extracted = {"auto": None, "yes": True, "no": False}[args.brain_extracted]
     with progress_bar(f"Anomaly map ({entry.card.id})") as progress:
         result = anomaly_map(image, OnnxGenerator(entry), args.method, brain_mask=brain_mask, brain_extracted=extracted,
                              threshold=args.threshold, progress=progress, input_description=str(args.input),
                              allow_outside=args.outside_domain)
     warn_outside(result.provenance)
-    write_image(result.score, args.heatmap)
+    write_image(result.score, args.heatmap, provenance=result.provenance)
     if args.findings:
         write_findings(result.findings, args.findings, result.summary())
     if args.reconstruction and result.reconstruction is not None:
-        write_image(result.reconstruction, args.reconstruction)
+        write_image(result.reconstruction, args.reconstruction, provenance=result.provenance)
     if args.brain_mask_out:
         write_image(result.brain_mask, args.brain_mask_out)
     if args.png:

@@ -31,7 +31,7 @@ from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
 from medsynth.runtime import OnnxGenerator
 from medsynth.domain import domain_summary
-from medsynth.tasks.anomaly.task import SCORE_UNITS, AnomalyResult, anomaly_map
+from medsynth.tasks.anomaly.task import AnomalyResult, anomaly_map
 from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
 from medsynth.tasks.anomaly.findings import Finding, label_findings
 
@@ -121,9 +121,9 @@ class AnomalyLogic:
         peak = max(float(heat.GetImageData().GetScalarRange()[1]), result.threshold + 1.0)
         style_heat_map(heat, (0.0, peak), threshold=result.threshold)
         show_overlay(inputVolume, heat, opacity=opacity)
-        add_color_legend(heat, f"anomaly score ({SCORE_UNITS})")
+        add_color_legend(heat, f"anomaly score ({result.score_units})")
         for key, value in (("ArtefactLabel", result.artefact.label), ("ArtefactScore", f"{result.artefact.score:.2f}"),
-                           ("FindingThreshold", f"{result.threshold:g}"), ("ScoreUnits", SCORE_UNITS)):
+                           ("FindingThreshold", f"{result.threshold:g}"), ("ScoreUnits", result.score_units)):
             heat.SetAttribute(ATTRIBUTE_PREFIX + key, value)
         table = scene.AddNewNodeByClass("vtkMRMLTableNode", synthetic_name(inputVolume.GetName(), "anomaly findings"))
         segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode",

@@ -15,6 +15,9 @@ from medsynth.models.card import ModelCard
 from medsynth.tasks.anomaly.scoring import RESIDUAL_KINDS
 
 METHODS = ("model", "baseline")
+#: Where the brain mask comes from when none is given: the deepbet network on the scan, or the
+#: model's population prior after alignment (the first models' recipe).
+BRAIN_MASKS = ("deepbet", "prior")
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class AnomalySettings:
     z-score baseline, chosen on the validation split; ``min_finding_ml``: smallest finding kept;
     ``artefact_threshold``: level of the scan-level artefact score (robust z against healthy
     scans) above which a scan is labelled with an artefact; ``artefact_reference``: median and
-    spread of each artefact feature over healthy training scans.
+    spread of each artefact feature over healthy training scans; ``brain_mask``: one of
+    :data:`BRAIN_MASKS`.
     """
 
     residual: str = "l1+ssim"
@@ -36,8 +40,11 @@ class AnomalySettings:
     min_finding_ml: float = 0.5
     artefact_threshold: float = 6.0
     artefact_reference: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    brain_mask: str = "prior"
 
     def __post_init__(self) -> None:
+        if self.brain_mask not in BRAIN_MASKS:
+            raise ModelError(f"Unknown brain_mask '{self.brain_mask}' in the card's scoring block; use one of {BRAIN_MASKS}.")
         if self.residual not in RESIDUAL_KINDS:
             raise ModelError(f"Unknown residual '{self.residual}' in the card's scoring block; use one of {RESIDUAL_KINDS}.")
         if self.median_size < 1 or self.erosion_voxels < 0 or self.min_finding_ml < 0:

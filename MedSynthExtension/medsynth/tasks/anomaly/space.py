@@ -29,10 +29,14 @@ MNI_ORIGIN_LPS = (-90.0, 126.0, -72.0)
 MNI_DIRECTION = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0)  # LAS
 MNI_ORIENTATION = "LAS"
 
-#: Output channels of an anomaly model, in order (the card's ``outputs`` names).
+#: Output channels of a reconstruction anomaly model, in order (the card's ``outputs`` names).
 RECONSTRUCTION = "reconstruction"
 MAP_CHANNELS = ("template", "brain_prior", "residual_mean", "residual_sd", "intensity_mean", "intensity_sd")
 OUTPUT_NAMES = (RECONSTRUCTION, *MAP_CHANNELS)
+#: Output channels of a segmentation anomaly model: the probability of not-healthy tissue, then its maps.
+PROBABILITY = "anomaly_probability"
+SEGMENTATION_MAPS = ("template", "brain_prior", "intensity_mean", "intensity_sd")
+SEGMENTATION_OUTPUTS = (PROBABILITY, *SEGMENTATION_MAPS)
 
 
 def mni_reference() -> sitk.Image:
@@ -67,8 +71,8 @@ class PopulationMaps:
 
     template: np.ndarray
     brain_prior: np.ndarray
-    residual_mean: np.ndarray
-    residual_sd: np.ndarray
+    residual_mean: np.ndarray | None
+    residual_sd: np.ndarray | None
     intensity_mean: np.ndarray
     intensity_sd: np.ndarray
 
@@ -80,15 +84,24 @@ class PopulationMaps:
 def population_maps(predict, card_outputs: tuple[str, ...]) -> PopulationMaps:
     """Read the constant population maps of an anomaly model (``predict(batch) -> batch``).
 
-    ``card_outputs`` are the card's output names; they must be :data:`OUTPUT_NAMES` in order.
+    ``card_outputs`` are the card's output names; they must be :data:`OUTPUT_NAMES` (reconstruction
+    model) or :data:`SEGMENTATION_OUTPUTS` (segmentation model), in order.
     """
-    if tuple(card_outputs) != OUTPUT_NAMES:
-        raise ModelError(f"An anomaly model must have the outputs {list(OUTPUT_NAMES)} (its card lists "
-                         f"{list(card_outputs)}); this model was not made for MedSynth anomaly maps.")
+    if tuple(card_outputs) not in (OUTPUT_NAMES, SEGMENTATION_OUTPUTS):
+        raise ModelError(f"An anomaly model must have the outputs {list(OUTPUT_NAMES)} or {list(SEGMENTATION_OUTPUTS)} "
+                         f"(its card lists {list(card_outputs)}); this model was not made for MedSynth anomaly maps.")
     empty = np.zeros((1, 1, *MNI_SIZE_XYZ[::-1]), dtype=np.float32)
     raw = predict(empty)[0]
-    maps = {name: np.ascontiguousarray(raw[i + 1], dtype=np.float32) for i, name in enumerate(MAP_CHANNELS)}
-    if not (maps["brain_prior"] > 0.5).any() or not (maps["residual_sd"] > 0).all():
+    maps = {name: np.ascontiguousarray(raw[i + 1], dtype=np.float32) for i, name in enumerate(card_outputs[1:])}
+    maps.setdefault("residual_mean", None)
+    maps.setdefault("residual_sd", None)
+    spread = maps["residual_sd"] if maps["residual_sd"] is not None else maps["intensity_sd"]
+    if not (maps["brain_prior"] > 0.5).any() or not (spread > 0).all():
         raise ModelError("The anomaly model's population maps are empty or invalid (no brain prior, or a "
-                         "residual spread that is not positive everywhere); re-export the model.")
+                         "spread that is not positive everywhere); re-export the model.")
     return PopulationMaps(**maps)
+
+
+def is_segmentation_model(card_outputs: tuple[str, ...]) -> bool:
+    """Whether the model outputs an anomaly probability (else a healthy reconstruction)."""
+    return tuple(card_outputs)[:1] == (PROBABILITY,)

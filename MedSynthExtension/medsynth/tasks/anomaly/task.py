@@ -5,10 +5,12 @@
 1. QA of the input (3D, finite, MR not CT);
 2. affine alignment to the model's healthy template and a brain mask from its brain prior
    (or the mask given) — :mod:`medsynth.tasks.anomaly.alignment`;
-3. the healthy reconstruction by the model (:func:`medsynth.runtime.run_generator` on the aligned,
-   masked scan), or, for ``method="baseline"``, the healthy mean intensity at each voxel;
-4. the residual → score (:mod:`medsynth.tasks.anomaly.scoring`; the score is in healthy-population
-   standard deviations), put back onto the scan's own grid;
+3. the model on the aligned, masked scan (:func:`medsynth.runtime.run_generator`): a segmentation
+   model gives the probability of not-healthy tissue directly; a reconstruction model gives the
+   healthy version of the scan; for ``method="baseline"``, the healthy mean intensity at each voxel;
+4. for a reconstruction model (and the baseline), the residual → score
+   (:mod:`medsynth.tasks.anomaly.scoring`; in healthy-population standard deviations); the score is
+   put back onto the scan's own grid;
 5. findings above the threshold (:mod:`medsynth.tasks.anomaly.findings`) and the scan-level
    artefact verdict (:mod:`medsynth.tasks.anomaly.artefacts`).
 
@@ -37,9 +39,11 @@ from medsynth.tasks.anomaly.artefacts import ArtefactVerdict, image_features, ve
 from medsynth.tasks.anomaly.findings import Finding, label_findings
 from medsynth.tasks.anomaly.scoring import eroded, healthy_score, residual_map, smoothed_residual, zscore_baseline
 from medsynth.tasks.anomaly.settings import METHODS, AnomalySettings
-from medsynth.tasks.anomaly.space import RECONSTRUCTION, PopulationMaps, population_maps
+from medsynth.tasks.anomaly.space import (PROBABILITY, RECONSTRUCTION, PopulationMaps, is_segmentation_model,
+                                          population_maps)
 
 SCORE_UNITS = "healthy-population standard deviations (z)"
+PROBABILITY_UNITS = "probability of not-healthy tissue (0-1)"
 _MAPS_CACHE: dict[str, PopulationMaps] = {}
 
 
@@ -65,10 +69,15 @@ class AnomalyResult:
     seconds: float
     settings: AnomalySettings = field(repr=False, default_factory=AnomalySettings)
 
+    @property
+    def score_units(self) -> str:
+        """What the score means: a probability (segmentation model) or healthy-population z."""
+        return PROBABILITY_UNITS if self.provenance.parameters.get("score") == PROBABILITY else SCORE_UNITS
+
     def summary(self) -> dict:
         """Threshold, units, artefact verdict and counts, for a findings file or a report."""
         return {"method": self.method, "outside_domain": self.provenance.outside_domain,
-                "threshold": self.threshold, "score_units": SCORE_UNITS,
+                "threshold": self.threshold, "score_units": self.score_units,
                 "min_finding_ml": self.settings.min_finding_ml, "artefact": self.artefact.to_dict(),
                 "model_id": self.provenance.model_id, "model_version": self.provenance.model_version}
 
@@ -95,7 +104,8 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
     """Score ``image`` with each of ``methods`` (``"model"``, ``"baseline"``); one registration for all.
 
     ``threshold`` overrides the card's validated threshold (for every method asked);
-    ``brain_mask`` (> 0 = brain, any grid in the scan's space) replaces the prior-based mask;
+    ``brain_mask`` (> 0 = brain, any grid in the scan's space) replaces the card's brain mask
+    (deepbet or the population prior, ``settings.brain_mask``);
     ``allow_outside`` runs on a scan outside the card's domain, stamping the results.
     """
     started = time.perf_counter()
@@ -113,6 +123,10 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
         check_volume(brain_mask, "brain mask")
     settings = settings or AnomalySettings.from_card(model.card)
     maps = model_population_maps(model)
+    if brain_mask is None and settings.brain_mask == "deepbet":
+        from medsynth.tasks.anomaly.brain_net import brain_mask as deepbet_mask
+
+        brain_mask = deepbet_mask(image)
     report(0.05)
     aligned = align_scan(image, maps, model.card.normalization, brain_mask, brain_extracted, cancelled)
     report(0.4)
@@ -120,17 +134,22 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
     kspace = image_features(image, aligned.brain_extracted)
     native_region = sitk.Cast(to_scan_grid(region.astype(np.float32), image, aligned.registration,
                                            sitk.sitkNearestNeighbor) > 0.5, sitk.sitkUInt8)
+    segmenter = is_segmentation_model(tuple(o.name for o in model.card.outputs))
     results = {}
     for method in methods:
         reconstruction = None
         if method == "model":
             generated = run_generator(model, aligned.masked_image(), progress=lambda f: report(0.4 + 0.4 * f),
                                       cancelled=cancelled, input_description=input_description)
-            recon = sitk.GetArrayFromImage(generated.images[RECONSTRUCTION])
-            residual = residual_map(aligned.network_input, recon, settings.residual)
-            score = healthy_score(smoothed_residual(residual, region, settings.median_size),
-                                  maps.residual_mean, maps.residual_sd, region)
-            reconstruction = to_scan_grid(np.where(aligned.brain_mask, recon, 0.0), image, aligned.registration)
+            if segmenter:
+                probability = sitk.GetArrayFromImage(generated.images[PROBABILITY])
+                score = smoothed_residual(probability, region, settings.median_size)
+            else:
+                recon = sitk.GetArrayFromImage(generated.images[RECONSTRUCTION])
+                residual = residual_map(aligned.network_input, recon, settings.residual)
+                score = healthy_score(smoothed_residual(residual, region, settings.median_size),
+                                      maps.residual_mean, maps.residual_sd, region)
+                reconstruction = to_scan_grid(np.where(aligned.brain_mask, recon, 0.0), image, aligned.registration)
             provenance = generated.provenance
         else:
             score = zscore_baseline(aligned.network_input, maps.intensity_mean, maps.intensity_sd, region,
@@ -138,7 +157,8 @@ def analyse_scan(image: sitk.Image, model: OnnxGenerator, methods: Sequence[str]
             provenance = Provenance(model.card.id, model.card.version, model.card.weights_sha256, "anomaly",
                                     input_description=input_description)
         level = settings.threshold_for(method) if threshold is None else float(threshold)
-        provenance = _with_parameters(provenance, method, level, settings, aligned, domain.stamp)
+        score_kind = PROBABILITY if method == "model" and segmenter else "z"
+        provenance = _with_parameters(provenance, method, level, settings, aligned, score_kind, domain.stamp)
         native_score = to_scan_grid(score, image, aligned.registration)
         residual_name = "residual" if method == "model" else "baseline_residual"
         features = {**kspace, residual_name: float(np.median(score[region]))}
@@ -158,9 +178,10 @@ def anomaly_map(image: sitk.Image, model: OnnxGenerator, method: str = "model", 
 
 
 def _with_parameters(provenance: Provenance, method: str, threshold: float, settings: AnomalySettings,
-                     aligned: AlignedScan, outside_domain: str | None = None) -> Provenance:
+                     aligned: AlignedScan, score_kind: str, outside_domain: str | None = None) -> Provenance:
     parameters = dict(provenance.parameters)
     parameters.update({"method": method, "threshold": threshold, "residual": settings.residual,
+                       "score": score_kind,
                        "median_size": settings.median_size, "erosion_voxels": settings.erosion_voxels,
                        "brain_extracted": bool(aligned.brain_extracted),
                        "registration_mutual_information": round(aligned.registration.metric, 4)})
