@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,42 @@ import pytest
 from medsynth.sample_data import shared_data_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = REPO_ROOT / "Testing" / "data"
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """Small real images committed with the repository (sources and licences in ``Testing/data/README.md``)."""
+    return TEST_DATA
+
+
+def _package_file(package: str, inner: str) -> Path:
+    """A data file shipped inside an installed package (the test requirements install it)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        pytest.skip(f"{package} is not installed (pip install -r Testing/requirements.txt)")
+    path = Path(spec.origin).parent / inner
+    if not path.is_file():
+        pytest.skip(f"{path} is missing from the installed {package}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mni152_t1_file() -> Path:
+    """nilearn's MNI152 2009a T1: a real skull-stripped brain template, 1 mm."""
+    return _package_file("nilearn", "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz")
+
+
+@pytest.fixture(scope="session")
+def nibabel_example_4d() -> Path:
+    """nibabel's example 4D NIfTI (a real functional series, 2 volumes), from its test data."""
+    return _package_file("nibabel", "tests/data/example4d.nii.gz")
+
+
+@pytest.fixture(scope="session")
+def mean_head_file() -> Path:
+    """pydeface's mean whole-head T1 (skull and face kept), from other scanners than any training data."""
+    return _package_file("pydeface", "data/mean_reg2mean.nii.gz")
 
 
 @pytest.fixture(scope="session")

@@ -58,19 +58,17 @@ def test_whole_head_t1_from_another_scanner_is_accepted(whole_head_t1):
         assert check.inside and check.stamp is None
 
 
-def test_ct_is_refused_by_every_mr_model_even_with_opt_in(shared_data):
-    ct = read_image(shared_data / "ct_head" / "cranium_ct.nii.gz")
+def test_ct_is_refused_by_every_mr_model_even_with_opt_in(test_data):
+    ct = read_image(test_data / "scct_hu.nii.gz")
     assert measure_domain(ct).modality == "CT"
     for model_id in MR_MODELS:
         with pytest.raises(OutsideDomainError, match="not even with --outside-domain"):
             enforce_domain(ct, card(model_id), allow_outside=True)
 
 
-@pytest.mark.parametrize("relative, contrast", [("templates/avg152T2.nii.gz", "T2"),
-                                                ("brats_glioma/t2w.nii.gz", "T2"),
-                                                ("stroke/FLAIR.nii.gz", "FLAIR")])
-def test_t2_and_flair_are_refused_by_t1_models(shared_data, relative, contrast):
-    image = read_image(shared_data / relative)
+@pytest.mark.parametrize("relative, contrast", [("stroke_2mm/T2.nii.gz", "T2"), ("stroke_2mm/FLAIR.nii.gz", "FLAIR")])
+def test_t2_and_flair_are_refused_by_t1_models(test_data, relative, contrast):
+    image = read_image(test_data / relative)
     for model_id in MR_MODELS:
         with pytest.raises(OutsideDomainError, match=f"{contrast} contrast"):
             enforce_domain(image, card(model_id))

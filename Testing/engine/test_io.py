@@ -10,18 +10,18 @@ from medsynth.errors import InputError
 from medsynth.io import read_image, write_image, write_text_atomic
 
 
-def test_reads_nifti_nrrd_and_dicom_series(shared_data):
-    nifti = read_image(shared_data / "templates" / "scct_hu.nii.gz")
-    nrrd = read_image(next((shared_data / "head_mr_skull").glob("*.nrrd")))
-    dicom = read_image(shared_data / "dicom_mr_series")
+def test_reads_nifti_nrrd_and_dicom_series(test_data):
+    nifti = read_image(test_data / "scct_hu.nii.gz")
+    nrrd = read_image(next((test_data / "head_mr_skull").glob("*.nrrd")))
+    dicom = read_image(test_data / "dicom_mr_series_small")
     assert nifti.GetDimension() == nrrd.GetDimension() == dicom.GetDimension() == 3
-    assert dicom.GetSize() == (512, 512, 120)
-    assert dicom.GetSpacing()[2] == pytest.approx(1.5, abs=1e-3)
+    assert dicom.GetSize() == (128, 128, 30)
+    assert dicom.GetSpacing()[2] == pytest.approx(6.0, abs=1e-3)
 
 
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nii", ".nrrd", ".mha"])
-def test_write_then_read_is_identical(tmp_path, shared_data, suffix):
-    image = read_image(next((shared_data / "subjects_t1").glob("*T1*.nii.gz")))
+def test_write_then_read_is_identical(tmp_path, test_data, suffix):
+    image = read_image(test_data / "stroke_2mm" / "T1.nii.gz")  # oblique: the direction must survive
     path = write_image(image, tmp_path / f"copy{suffix}")
     back = read_image(path)
     assert np.array_equal(sitk.GetArrayViewFromImage(back), sitk.GetArrayViewFromImage(image))
@@ -69,9 +69,9 @@ def test_atomic_write_keeps_old_content_when_writing_fails(tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
-def test_truncated_nifti_is_refused_not_read_as_zeros(tmp_path, shared_data, suffix):
+def test_truncated_nifti_is_refused_not_read_as_zeros(tmp_path, test_data, suffix):
     """ITK fills the missing part of a cut-short NIfTI with zeros; MedSynth refuses the file."""
-    whole = write_image(read_image(shared_data / "subjects_t1" / "IXI012-HH-1211-T1_ds.nii.gz"), tmp_path / f"whole{suffix}")
+    whole = write_image(read_image(test_data / "head_mr_skull_2mm.nii.gz"), tmp_path / f"whole{suffix}")
     data = whole.read_bytes()
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(data[: len(data) * 2 // 3])

@@ -19,8 +19,8 @@ def _ramp(shape=(8, 9, 10)):
     return np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
 
 
-def test_accepts_a_real_volume(shared_data):
-    check_volume(read_image(shared_data / "stroke" / "T1.nii.gz"))
+def test_accepts_a_real_volume(test_data):
+    check_volume(read_image(test_data / "stroke_2mm" / "T1.nii.gz"))
 
 
 def test_refuses_2d_image():
@@ -33,10 +33,9 @@ def test_refuses_single_slice_volume():
         check_volume(_volume(_ramp((1, 20, 20))))
 
 
-def test_refuses_real_4d_image(shared_data):
-    tpm = read_image(shared_data / "templates" / "TPM.nii.gz")
+def test_refuses_real_4d_image(nibabel_example_4d):
     with pytest.raises(InputError, match="4D"):
-        check_volume(tpm)
+        check_volume(read_image(nibabel_example_4d))
 
 
 def test_refuses_colour_image():
@@ -93,8 +92,8 @@ def test_refuses_absurd_spacing():
         check_volume(_volume(_ramp(), spacing=(1000.0, 1000.0, 1000.0)))
 
 
-def test_ct_and_mr_are_told_apart(shared_data):
-    assert looks_like_ct(read_image(shared_data / "ct_head" / "cranium_ct.nii.gz"))
-    assert looks_like_ct(read_image(shared_data / "templates" / "scct_hu.nii.gz"))
-    assert not looks_like_ct(read_image(shared_data / "head_mr_skull" / "MR.nii.gz"))
-    assert not looks_like_ct(read_image(shared_data / "templates" / "avg152T1.nii.gz"))
+def test_ct_and_mr_are_told_apart(test_data, mni152_t1_file, mean_head_file):
+    assert looks_like_ct(read_image(test_data / "scct_hu.nii.gz"))
+    assert not looks_like_ct(read_image(test_data / "head_mr_skull_2mm.nii.gz"))
+    assert not looks_like_ct(read_image(mni152_t1_file))
+    assert not looks_like_ct(read_image(mean_head_file))

@@ -12,9 +12,9 @@ from model_factory import install_model, pointwise_graph
 
 
 @pytest.fixture(scope="module")
-def real_volume(shared_data):
-    """A real T1 head (IXI, 2 mm), normalised, as (1, z, y, x) float32."""
-    image = read_image(next((shared_data / "subjects_t1").glob("IXI012*T1*.nii.gz")))
+def real_volume(test_data):
+    """A real T1 head (one person's clinical scan, 2 mm), normalised, as (1, z, y, x) float32."""
+    image = read_image(test_data / "head_mr_skull_2mm.nii.gz")
     voxels = sitk.GetArrayFromImage(image).astype(np.float32)
     return (voxels / np.percentile(voxels, 99))[None]
 
@@ -104,9 +104,9 @@ def test_cancel_stops_within_one_patch(real_volume, tmp_path):
     assert calls == [1, 1, 1]
 
 
-def test_generator_on_real_image_keeps_geometry_and_input(shared_data, tmp_path):
+def test_generator_on_real_image_keeps_geometry_and_input(test_data, tmp_path):
     """Oblique real scan, native grid: exact pointwise result on exactly the input's grid."""
-    image = read_image(shared_data / "stroke" / "T1.nii.gz")
+    image = read_image(test_data / "stroke_2mm" / "T1.nii.gz")
     before = sitk.GetArrayFromImage(image).copy()
     model = _pointwise_model(tmp_path)
     result = run_generator(model, image)
@@ -119,9 +119,11 @@ def test_generator_on_real_image_keeps_geometry_and_input(shared_data, tmp_path)
     assert result.provenance.synthetic is True
 
 
-def test_reoriented_grid_round_trip_is_exact(shared_data, tmp_path):
-    """A PSR real scan run by a model that wants RAS: re-indexed, never interpolated."""
-    image = read_image(next((shared_data / "subjects_t1").glob("IXI012*T1*.nii.gz")))
+def test_reoriented_grid_round_trip_is_exact(test_data, tmp_path):
+    """A real scan stored with permuted axes (like IXI's PSR files) run by a model that wants RAS:
+    re-indexed, never interpolated."""
+    image = sitk.PermuteAxes(read_image(test_data / "head_mr_skull_2mm.nii.gz"), [1, 2, 0])
+    assert sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection()) not in ("RAS", "LPS")
     model = _pointwise_model(tmp_path, input={"modality": "any", "orientation": "RAS", "spacing_mm": "native",
                                               "normalization": {"scheme": "none"}})
     result = run_generator(model, image)
@@ -131,8 +133,8 @@ def test_reoriented_grid_round_trip_is_exact(shared_data, tmp_path):
     assert result.image.GetDirection() == image.GetDirection()
 
 
-def test_resampled_grid_comes_back_on_the_input_grid(shared_data, tmp_path):
-    image = read_image(shared_data / "stroke" / "T1.nii.gz")  # oblique
+def test_resampled_grid_comes_back_on_the_input_grid(test_data, tmp_path):
+    image = read_image(test_data / "stroke_2mm" / "T1.nii.gz")  # oblique
     model = _pointwise_model(tmp_path, input={"modality": "any", "orientation": "LPS", "spacing_mm": [2.0, 2.0, 2.0],
                                               "normalization": {"scheme": "none"}})
     result = run_generator(model, image)
@@ -177,8 +179,8 @@ def test_model_whose_shape_contradicts_its_card_is_refused(tmp_path, change, mes
         OnnxGenerator(ModelRegistry([("t", tmp_path)]).find("test-pointwise"))
 
 
-def test_ct_given_to_an_mr_model_is_refused(shared_data, tmp_path):
+def test_ct_given_to_an_mr_model_is_refused(test_data, tmp_path):
     model = _pointwise_model(tmp_path, input={"modality": "MR", "orientation": "native", "spacing_mm": "native",
                                               "normalization": {"scheme": "none"}})
     with pytest.raises(InputError, match="looks like a CT"):
-        run_generator(model, read_image(shared_data / "templates" / "scct_hu.nii.gz"))
+        run_generator(model, read_image(test_data / "scct_hu.nii.gz"))

@@ -14,12 +14,36 @@ from medsynth.errors import InputError
 from medsynth.io import read_image
 from medsynth.tasks.future import predict_future
 
-SUBJECT = "IXI048-HH-1326"
 
 
 @pytest.fixture(scope="module")
-def t1(shared_data):
-    return read_image(shared_data / "subjects_t1" / f"{SUBJECT}-T1_ds.nii.gz")
+def t1(test_data):
+    """One person's whole-head clinical T1 (2 mm), never used in training: inside the model's domain."""
+    return read_image(test_data / "head_mr_skull_2mm.nii.gz")
+
+
+@pytest.fixture(scope="module")
+def coarse_labels(test_data, t1):
+    """A coarse MUSE-numbered label map of ``t1``: its own brain mask (Seg3D, drawn for this person),
+    split by intensity into white matter (81), cortex (100) and lateral ventricles (51), with a
+    hippocampus (47/48) ball each side. Enough to lay out regions; not an anatomical parcellation."""
+    brain = sitk.Resample(read_image(test_data / "head_mr_skull" / "Brain.nrrd"), t1, sitk.Transform(),
+                          sitk.sitkNearestNeighbor, 0)
+    inside = sitk.GetArrayFromImage(brain) > 0
+    voxels = sitk.GetArrayFromImage(t1)
+    dark, bright = np.percentile(voxels[inside], [15, 60])
+    values = np.zeros(voxels.shape, np.uint8)
+    values[inside] = 100
+    values[inside & (voxels >= bright)] = 81
+    values[inside & (voxels < dark)] = 51
+    centre = np.argwhere(inside).mean(axis=0)
+    grid = np.indices(voxels.shape).transpose(1, 2, 3, 0)
+    for side, label in ((-12, 47), (12, 48)):
+        ball = np.linalg.norm(grid - (centre + (-6, 0, side)), axis=-1) <= 3
+        values[ball & inside] = label
+    labels = sitk.GetImageFromArray(values)
+    labels.CopyInformation(t1)
+    return labels
 
 
 @pytest.mark.parametrize("conditions, message", [
@@ -37,28 +61,29 @@ def test_out_of_range_conditions_are_refused(t1, future_model, conditions, messa
     assert np.array_equal(sitk.GetArrayFromImage(t1), before)
 
 
-def test_wrong_kinds_of_image_are_refused(shared_data, future_model, t1):
-    ct = read_image(shared_data / "ct_head" / "cranium_ct.nii.gz")
+def test_wrong_kinds_of_image_are_refused(test_data, future_model, t1):
+    ct = read_image(test_data / "scct_hu.nii.gz")
     with pytest.raises(InputError, match="looks like a CT"):
         predict_future(ct, 72.0, "F", "CN", 2.0, model=future_model)
     with pytest.raises(InputError, match="2D"):
-        predict_future(t1[:, :, 45], 72.0, "F", "CN", 2.0, model=future_model)
+        predict_future(t1[:, :, 36], 72.0, "F", "CN", 2.0, model=future_model)
     aseg = sitk.Cast(sitk.GetImageFromArray(np.full(sitk.GetArrayViewFromImage(t1).shape, 17, np.uint8)), sitk.sitkUInt8)
     aseg.CopyInformation(t1)
     with pytest.raises(InputError, match="not MUSE/DLMUSE labels"):
         predict_future(t1, 72.0, "F", "CN", 2.0, labels=aseg, model=future_model)
 
 
-@pytest.mark.parametrize("path", ["stroke/T2.nii.gz", "templates/avg152T2.nii.gz", "templates/avg152PD.nii.gz"])
-def test_t2_and_pd_contrast_is_refused(shared_data, future_model, path):
-    image = read_image(shared_data / path)
+@pytest.mark.parametrize("source, path", [("test_data", "stroke_2mm/T2.nii.gz"),
+                                          ("shared_data", "templates/avg152PD.nii.gz")])  # no licence-free PD scan
+def test_t2_and_pd_contrast_is_refused(request, future_model, source, path):
+    image = read_image(request.getfixturevalue(source) / path)
     # The domain gate (medsynth.domain) refuses them first, naming the contrast it found.
     with pytest.raises(OutsideDomainError, match=r"(T2|PD) contrast \(confidence [0-9.]+\), the model needs T1"):
         predict_future(image, 72.0, "F", "CN", 2.0, model=future_model)
 
 
-def test_flair_like_grey_white_contrast_is_refused_with_a_parcellation(shared_data, future_model):
-    labels = read_image(shared_data / "subjects_t1" / "dlmuse" / f"{SUBJECT}-T1_ds_DLMUSE.nii.gz")
+def test_flair_like_grey_white_contrast_is_refused_with_a_parcellation(coarse_labels, future_model):
+    labels = coarse_labels
     values = sitk.GetArrayFromImage(labels).astype(int)
     flair_like = np.full(values.shape, 10.0, np.float32)  # outside
     flair_like[values > 0] = 100.0  # grey matter brighter than white matter, as in FLAIR
@@ -70,40 +95,41 @@ def test_flair_like_grey_white_contrast_is_refused_with_a_parcellation(shared_da
         predict_future(image, 72.0, "M", "CN", 2.0, labels=labels, model=future_model, allow_outside=True)
 
 
-@pytest.mark.parametrize("path", ["stroke/T1.nii.gz", "templates/avg152T1.nii.gz", "head_mr_skull/MR.nii.gz",
-                                  "subjects_t1/IXI049-HH-1358-T1_ds.nii.gz"])
-def test_t1_images_from_other_sources_pass_the_contrast_profile(shared_data, path):
+@pytest.mark.parametrize("fixture, path", [("test_data", "stroke_2mm/T1.nii.gz"), ("test_data", "head_mr_skull_2mm.nii.gz"),
+                                           ("mni152_t1_file", ""), ("mean_head_file", "")])
+def test_t1_images_from_other_sources_pass_the_contrast_profile(request, fixture, path):
     from medsynth.tasks.future_qa import MIN_DARK_TO_BRIGHT_TAIL, dark_to_bright_tail
 
-    assert dark_to_bright_tail(read_image(shared_data / path)) > MIN_DARK_TO_BRIGHT_TAIL
+    source = request.getfixturevalue(fixture)
+    assert dark_to_bright_tail(read_image(source / path if path else source)) > MIN_DARK_TO_BRIGHT_TAIL
 
 
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_command_line_writes_the_prediction_change_map_volumes_and_pictures(shared_data, tmp_path, capsys):
-    source = shared_data / "subjects_t1" / f"{SUBJECT}-T1_ds.nii.gz"
-    labels = shared_data / "subjects_t1" / "dlmuse" / f"{SUBJECT}-T1_ds_DLMUSE.nii.gz"
+def test_command_line_writes_the_prediction_change_map_volumes_and_pictures(test_data, tmp_path, capsys):
+    source = test_data / "head_mr_skull_2mm.nii.gz"
     before = _sha(source)
     out = tmp_path / "future.nii.gz"
     status = main(["predict-future", str(source), str(out), "--age", "72", "--sex", "M", "--diagnosis", "AD",
                    "--years", "3", "--change-map", str(tmp_path / "loss.nii.gz"), "--volumes", str(tmp_path / "v.csv"),
-                   "--labels", str(labels), "--pictures", str(tmp_path / "pictures")])
+                   "--pictures", str(tmp_path / "pictures")])
     assert status == 0 and _sha(source) == before
     predicted, loss, original = read_image(out), read_image(tmp_path / "loss.nii.gz"), read_image(source)
     assert predicted.GetSize() == original.GetSize() == loss.GetSize()
     assert np.allclose(predicted.GetDirection(), original.GetDirection())
     rows = list(csv.DictReader(open(tmp_path / "v.csv")))
     hippocampus = next(r for r in rows if r["region"] == "hippocampus")
-    assert float(hippocampus["predicted_ml"]) < float(hippocampus["baseline_ml"]) and hippocampus["measured_on"] == "labels"
+    assert float(hippocampus["predicted_ml"]) < float(hippocampus["baseline_ml"])
+    assert hippocampus["measured_on"] == "model regions"  # no parcellation given: the model's own regions
     assert sorted(p.name for p in (tmp_path / "pictures").iterdir()) == sorted(
         f"{view}_{kind}.png" for view in ("axial", "coronal", "sagittal") for kind in ("baseline_vs_predicted", "tissue_loss"))
     assert "Hippocampus" in capsys.readouterr().out
 
 
-def test_command_line_refuses_bad_input_without_writing_anything(shared_data, tmp_path, capsys):
-    source = shared_data / "subjects_t1" / f"{SUBJECT}-T1_ds.nii.gz"
+def test_command_line_refuses_bad_input_without_writing_anything(test_data, tmp_path, capsys):
+    source = test_data / "head_mr_skull_2mm.nii.gz"
     status = main(["predict-future", str(source), str(tmp_path / "out.nii.gz"), "--age", "72", "--sex", "F",
                    "--diagnosis", "dementia", "--years", "3", "--volumes", str(tmp_path / "v.csv")])
     assert status == 2

@@ -23,10 +23,10 @@ from medsynth.io.dicom_export import export_sct_dicom
 
 
 @pytest.fixture(scope="module")
-def head_ct(shared_data) -> sitk.Image:
-    """A crop of the real head CT (LAS voxel order, so left-handed), int16 HU."""
-    image = sitk.ReadImage(str(shared_data / "ct_head" / "cranium_ct.nii.gz"))
-    return image[80:176, 70:170, 30:54]
+def head_ct(test_data) -> sitk.Image:
+    """A crop of the real head CT template (LAS voxel order, so left-handed), int16 HU."""
+    image = sitk.ReadImage(str(test_data / "scct_hu.nii.gz"))
+    return image[4:87, 4:105, 30:54]
 
 
 def _read_with_simpleitk(folder: Path) -> sitk.Image:
@@ -103,8 +103,8 @@ def test_left_handed_input_keeps_every_voxel_at_its_physical_place(head_ct, tmp_
     np.testing.assert_allclose(back.GetDirection(), np.eye(3).ravel(), atol=1e-6)
     np.testing.assert_array_equal(sitk.GetArrayFromImage(back), sitk.GetArrayFromImage(sitk.DICOMOrient(head_ct, "LPS")))
     # Every voxel: same value at the same physical point.
-    nz = head_ct.GetSize()[2]
-    for index in [(0, 0, 0), (95, 0, 3), (10, 99, nz - 1), (50, 60, 12)]:
+    nx, ny, nz = head_ct.GetSize()
+    for index in [(0, 0, 0), (nx - 1, 0, 3), (10, ny - 1, nz - 1), (nx // 2, ny // 2 + 10, nz // 2)]:
         point = head_ct.TransformIndexToPhysicalPoint(index)
         assert back[back.TransformPhysicalPointToIndex(point)] == head_ct[index]
     # Instance numbers follow the direction readers stack in (row x column), as for a scanner series.
@@ -189,8 +189,8 @@ def _sct_on_grid_of(mr: sitk.Image) -> sitk.Image:
     return sct
 
 
-def test_reference_series_supplies_patient_study_and_frame_of_reference(shared_data, tmp_path):
-    reference_dir = shared_data / "dicom_mr_series"
+def test_reference_series_supplies_patient_study_and_frame_of_reference(test_data, tmp_path):
+    reference_dir = test_data / "dicom_mr_series_small"
     mr = pydicom.dcmread(sorted(reference_dir.glob("*.dcm"))[0], stop_before_pixels=True)
     sct = _sct_on_grid_of(read_image(reference_dir))
     result = export_sct_dicom(sct, tmp_path / "series", reference_series=reference_dir)
@@ -215,28 +215,28 @@ def test_without_reference_a_new_anonymous_patient_and_study(tmp_path):
     assert ds.FrameOfReferenceUID == first.frame_of_reference_uid
 
 
-def test_an_sct_outside_the_reference_coordinates_is_refused(shared_data, tmp_path):
+def test_an_sct_outside_the_reference_coordinates_is_refused(test_data, tmp_path):
     far_away = _small_image()
     far_away.SetOrigin((5000.0, 5000.0, 5000.0))
     with pytest.raises(InputError, match="does not overlap"):
-        export_sct_dicom(far_away, tmp_path / "series", reference_series=shared_data / "dicom_mr_series")
+        export_sct_dicom(far_away, tmp_path / "series", reference_series=test_data / "dicom_mr_series_small")
     assert not (tmp_path / "series").exists()
 
 
-def test_another_scans_sct_that_merely_overlaps_the_reference_is_refused(shared_data, head_ct, tmp_path):
+def test_another_scans_sct_that_merely_overlaps_the_reference_is_refused(test_data, head_ct, tmp_path):
     with pytest.raises(InputError, match="covers another region than the reference series"):
-        export_sct_dicom(head_ct, tmp_path / "series", reference_series=shared_data / "dicom_mr_series")
+        export_sct_dicom(head_ct, tmp_path / "series", reference_series=test_data / "dicom_mr_series_small")
     assert not (tmp_path / "series").exists()
 
 
-def test_reference_folder_with_two_series_is_refused(shared_data, tmp_path):
+def test_reference_folder_with_two_series_is_refused(test_data, tmp_path):
     mixed = tmp_path / "mixed"
     mixed.mkdir()
-    for path in sorted((shared_data / "dicom_mr_series").glob("*.dcm"))[:2]:
+    for path in sorted((test_data / "dicom_mr_series_small").glob("*.dcm"))[:2]:
         shutil.copy(path, mixed / path.name)
-    other = pydicom.dcmread(mixed / "1-002.dcm")
+    other = pydicom.dcmread(mixed / "002.dcm")
     other.SeriesInstanceUID = pydicom.uid.generate_uid()
-    other.save_as(mixed / "1-002.dcm")
+    other.save_as(mixed / "002.dcm")
     with pytest.raises(InputError, match="2 DICOM series"):
         export_sct_dicom(_small_image(), tmp_path / "series", reference_series=mixed)
 
@@ -302,10 +302,10 @@ def test_a_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
-def test_overwrite_never_deletes_the_reference_series(shared_data, tmp_path):
+def test_overwrite_never_deletes_the_reference_series(test_data, tmp_path):
     reference = tmp_path / "mr"
     reference.mkdir()
-    for path in sorted((shared_data / "dicom_mr_series").glob("*.dcm"))[:2]:
+    for path in sorted((test_data / "dicom_mr_series_small").glob("*.dcm"))[:2]:
         shutil.copy(path, reference / path.name)
     with pytest.raises(InputError, match="holds an input"):
         export_sct_dicom(_small_image(), reference, reference_series=reference, overwrite=True)
