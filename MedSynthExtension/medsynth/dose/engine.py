@@ -64,6 +64,15 @@ def _import_pyradplan():
     return pyRadPlan
 
 
+def stopping_power_ratio(hu: np.ndarray) -> np.ndarray:
+    """Proton stopping power relative to water for ``hu``: the engine's own HU table (pyRadPlan's
+    default HLUT, piecewise linear), the calibration every proton dose here is computed with."""
+    from pyRadPlan.ct import default_hlut  # noqa: PLC0415
+
+    table = default_hlut("protons")
+    return np.interp(np.asarray(hu, dtype=np.float64), table[:, 0], table[:, 1])
+
+
 def dose_grid_mm(ct: sitk.Image, requested_mm: float | None = None) -> float:
     """Isotropic dose-grid spacing for ``ct`` (``requested_mm``, default the CT's coarsest spacing,
     never finer than :data:`MIN_DOSE_GRID_MM`); raises :class:`InputError` when the grid is unusable."""
