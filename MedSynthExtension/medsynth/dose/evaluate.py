@@ -30,6 +30,8 @@ class DoseEvaluation:
     ct_dose: sitk.Image
     sct_dose: sitk.Image
     gamma: sitk.Image
+    target: sitk.Image
+    body: sitk.Image
     target_note: str
 
 
@@ -113,12 +115,14 @@ def evaluate_doses(
     def back(array: np.ndarray) -> sitk.Image:
         return sitk.DICOMOrient(_like(array, ct_lps), orientation)
 
+    target_image, body_image = (sitk.Cast(back(mask), sitk.sitkUInt8) for mask in (target_arr, body_arr))
     results = {}
     for index, (name, sct) in enumerate(scts.items(), start=1):
         sct_dose = recompute(plan, lps(sct))
         comparison, gamma = compare_doses(plan.ct_dose, sct_dose, spacing_zyx, target_arr, plan.prescription_gy)
         results[name] = DoseEvaluation(comparison=comparison, ct_dose=back(plan.ct_dose), sct_dose=back(sct_dose),
-                                       gamma=back(np.nan_to_num(gamma, nan=0.0)), target_note=note)
+                                       gamma=back(np.nan_to_num(gamma, nan=0.0)), target=target_image,
+                                       body=body_image, target_note=note)
         report(_PLAN_SHARE + (1 - _PLAN_SHARE) * index / len(scts))
     return results
 
