@@ -11,10 +11,12 @@ from medsynth.errors import InputError
 from medsynth.metrics.dose import (
     compare_doses,
     d_percent,
+    distal_range_mm,
     dose_mae_percent,
     gamma_index,
     gamma_pass_rate,
     paddick_conformity,
+    range_shift_mm,
 )
 
 
@@ -114,3 +116,18 @@ def test_agrees_with_pymedphys_gamma():
     # voxel's minimum differs slightly (measured: median 0.008, 95th percentile 0.042, max 0.114).
     assert np.percentile(diff, 95) < 0.05
     assert diff.max() < 0.15
+
+
+def test_distal_range_on_a_hand_made_bragg_curve():
+    # plateau 0.5, peak 1.0 at sample 4, fall to 0.6 then 0.2: 80 % of the peak (0.8) lies halfway
+    # between samples 4 (1.0) and 5 (0.6) -> 4.5 samples of 2 mm = 9 mm.
+    profile = np.array([0.5, 0.5, 0.6, 0.8, 1.0, 0.6, 0.2, 0.0])
+    assert distal_range_mm(profile, 2.0) == pytest.approx(9.0)
+    # the same curve one sample deeper is 2 mm deeper; the shift says so with its sign
+    assert range_shift_mm(profile, np.concatenate([[0.5], profile[:-1]]), 2.0) == pytest.approx(2.0)
+    assert range_shift_mm(np.concatenate([[0.5], profile[:-1]]), profile, 2.0) == pytest.approx(-2.0)
+
+
+def test_distal_range_refuses_a_dose_without_fall_off():
+    with pytest.raises(InputError):
+        distal_range_mm(np.array([0.2, 0.5, 1.0]), 2.0)

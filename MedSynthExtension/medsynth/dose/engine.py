@@ -34,13 +34,22 @@ MAX_DOSE_GRID_VOXELS = 4_000_000
 
 
 @dataclass(frozen=True)
-class PlanDoses:
-    """Dose of one plan on the CT and on the sCT, on the CT grid (Gy per fraction)."""
+class Plan:
+    """A plan optimised on the real CT, ready to be recomputed on any sCT of the same grid.
+
+    ``ct_dose`` is on the CT grid (Gy per fraction); the other fields are pyRadPlan's own objects.
+    """
 
     ct_dose: np.ndarray
-    sct_dose: np.ndarray
     prescription_gy: float
     modality: str
+    grid_mm: float
+    reference: sitk.Image
+    target: np.ndarray
+    body: np.ndarray
+    steering: object
+    plan: object
+    weights: np.ndarray
 
 
 def _import_pyradplan():
@@ -55,9 +64,21 @@ def _import_pyradplan():
     return pyRadPlan
 
 
-def dose_grid_mm(ct: sitk.Image) -> float:
-    """Isotropic dose-grid spacing for ``ct``; raises :class:`InputError` when the grid is unusable."""
-    spacing = max(MIN_DOSE_GRID_MM, float(max(ct.GetSpacing())))
+def stopping_power_ratio(hu: np.ndarray) -> np.ndarray:
+    """Proton stopping power relative to water for ``hu``: the engine's own HU table (pyRadPlan's
+    default HLUT, piecewise linear), the calibration every proton dose here is computed with."""
+    from pyRadPlan.ct import default_hlut  # noqa: PLC0415
+
+    table = default_hlut("protons")
+    return np.interp(np.asarray(hu, dtype=np.float64), table[:, 0], table[:, 1])
+
+
+def dose_grid_mm(ct: sitk.Image, requested_mm: float | None = None) -> float:
+    """Isotropic dose-grid spacing for ``ct`` (``requested_mm``, default the CT's coarsest spacing,
+    never finer than :data:`MIN_DOSE_GRID_MM`); raises :class:`InputError` when the grid is unusable."""
+    if requested_mm is not None and not MIN_DOSE_GRID_MM <= requested_mm <= 10.0:
+        raise InputError(f"The dose grid must be {MIN_DOSE_GRID_MM:g} to 10 mm, got {requested_mm:g} mm.")
+    spacing = requested_mm or max(MIN_DOSE_GRID_MM, float(max(ct.GetSpacing())))
     voxels = np.prod([n * s / spacing for n, s in zip(ct.GetSize(), ct.GetSpacing())])
     if ct.GetDimension() != 3:
         raise InputError(f"The CT is {ct.GetDimension()}-D; dose needs a 3-D CT.")
@@ -103,26 +124,33 @@ def _plan(prp, modality: str, spacing: float, prescription: float):
     return pln
 
 
-def plan_and_recompute(
-    ct: sitk.Image, sct: sitk.Image, target: np.ndarray, body: np.ndarray, modality: str = "photon"
-) -> PlanDoses:
-    """Optimise a plan on ``ct`` for ``target`` (boolean array, numpy order), recompute it on ``sct``."""
+def plan_on_ct(
+    ct: sitk.Image, target: np.ndarray, body: np.ndarray, modality: str = "photon", grid_mm: float | None = None
+) -> Plan:
+    """Optimise the fixed plan on ``ct`` for ``target`` (boolean array, numpy order) inside ``body``."""
     if modality not in MODALITIES:
         raise InputError(f"Unknown modality '{modality}'; choose one of {', '.join(MODALITIES)}.")
-    spacing = dose_grid_mm(ct)
+    spacing = dose_grid_mm(ct, grid_mm)
     prp = _import_pyradplan()
     np.random.seed(0)
-    doses = []
     ct_obj = prp.CT(cube_hu=sitk.Cast(ct, sitk.sitkFloat32))
     cst = _structures(prp, ct_obj, target, body, ct, PRESCRIPTION_GY)
     pln = _plan(prp, modality, spacing, PRESCRIPTION_GY)
     stf = prp.generate_stf(ct_obj, cst, pln)
     dij = prp.calc_dose_influence(ct_obj, cst, stf, pln)
     weights = prp.fluence_optimization(ct_obj, cst, stf, dij, pln)
-    doses.append(dij.compute_result_ct_grid(weights)["physical_dose"])
+    ct_dose = _array(dij.compute_result_ct_grid(weights)["physical_dose"])
+    return Plan(ct_dose=ct_dose, prescription_gy=PRESCRIPTION_GY, modality=modality, grid_mm=spacing,
+                reference=ct, target=target, body=body, steering=stf, plan=pln, weights=weights)
+
+
+def recompute(plan: Plan, sct: sitk.Image) -> np.ndarray:
+    """The dose of ``plan`` (same fluence / spot weights) on ``sct``, on the CT grid (Gy per fraction)."""
+    prp = _import_pyradplan()
     sct_obj = prp.CT(cube_hu=sitk.Cast(sct, sitk.sitkFloat32))
-    sct_cst = _structures(prp, sct_obj, target, body, ct, PRESCRIPTION_GY)
-    forward = prp.calc_dose_forward(sct_obj, sct_cst, stf, pln, weights)
-    doses.append(forward["physical_dose"])
-    ct_dose, sct_dose = (np.asarray(sitk.GetArrayFromImage(d), dtype=np.float64) for d in doses)
-    return PlanDoses(ct_dose=ct_dose, sct_dose=sct_dose, prescription_gy=PRESCRIPTION_GY, modality=modality)
+    cst = _structures(prp, sct_obj, plan.target, plan.body, plan.reference, plan.prescription_gy)
+    return _array(prp.calc_dose_forward(sct_obj, cst, plan.steering, plan.plan, plan.weights)["physical_dose"])
+
+
+def _array(dose: sitk.Image) -> np.ndarray:
+    return np.asarray(sitk.GetArrayFromImage(dose), dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Mapping
 
 import numpy as np
 import SimpleITK as sitk
@@ -15,6 +16,10 @@ from medsynth.metrics.geometry import body_mask
 
 #: Radius (mm) of the spherical target placed when the user gives none.
 AUTO_TARGET_RADIUS_MM = 15.0
+#: Share of the progress bar the plan on the CT takes (dose influence + optimisation); the rest is the sCTs.
+_PLAN_SHARE = 0.5
+
+Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class DoseEvaluation:
     ct_dose: sitk.Image
     sct_dose: sitk.Image
     gamma: sitk.Image
+    target: sitk.Image
+    body: sitk.Image
     target_note: str
 
 
@@ -54,40 +61,80 @@ def _like(array: np.ndarray, reference: sitk.Image) -> sitk.Image:
     return image
 
 
+def _orientation(image: sitk.Image) -> str:
+    """The image's orientation code (e.g. "LAS"); :class:`InputError` unless its axes are the patient's."""
+    direction = np.abs(np.asarray(image.GetDirection()).reshape(3, 3))
+    if not np.allclose(np.sort(direction, axis=0), [[0, 0, 0], [0, 0, 0], [1, 1, 1]], atol=1e-4):
+        raise InputError("The CT is oblique; dose needs axis-aligned images (resample it first).")
+    return sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection())
+
+
+def evaluate_doses(
+    ct: sitk.Image,
+    scts: Mapping[str, sitk.Image],
+    body: sitk.Image | None = None,
+    target: sitk.Image | None = None,
+    modality: str = "photon",
+    grid_mm: float | None = None,
+    progress: Progress | None = None,
+) -> dict[str, DoseEvaluation]:
+    """Plan once on ``ct``, recompute that plan on every sCT, compare (see :mod:`medsynth.metrics.dose`).
+
+    Axis-aligned images in any orientation (LAS NIfTI, LPS DICOM) are planned in LPS, which the
+    engine needs, and the dose volumes come back in the CT's own orientation.
+    """
+    from medsynth.dose.engine import plan_on_ct, recompute  # noqa: PLC0415 - pyRadPlan is optional
+
+    if not scts:
+        raise InputError("No synthetic CT to evaluate.")
+    images = {"ct": ct, **{f"sct '{name}'": image for name, image in scts.items()}}
+    if body is not None:
+        images["mask"] = body
+    if target is not None:
+        images["target"] = target
+    check_same_grid(images)
+    report = progress or (lambda fraction: None)
+    orientation = _orientation(ct)
+
+    def lps(image: sitk.Image) -> sitk.Image:
+        return sitk.DICOMOrient(image, "LPS")
+
+    ct_lps = lps(ct)
+    body_arr = sitk.GetArrayFromImage(lps(body)) > 0 if body is not None else body_mask(sitk.GetArrayFromImage(ct_lps))
+    spacing_zyx = tuple(reversed(ct_lps.GetSpacing()))
+    if target is not None:
+        target_arr = sitk.GetArrayFromImage(lps(target)) > 0
+        if not target_arr.any():
+            raise InputError("The target mask is empty.")
+        note = "given"
+    else:
+        target_arr, note = auto_target(body_arr, spacing_zyx)
+    plan = plan_on_ct(ct_lps, target_arr, body_arr, modality, grid_mm)
+    report(_PLAN_SHARE)
+
+    def back(array: np.ndarray) -> sitk.Image:
+        return sitk.DICOMOrient(_like(array, ct_lps), orientation)
+
+    target_image, body_image = (sitk.Cast(back(mask), sitk.sitkUInt8) for mask in (target_arr, body_arr))
+    results = {}
+    for index, (name, sct) in enumerate(scts.items(), start=1):
+        sct_dose = recompute(plan, lps(sct))
+        comparison, gamma = compare_doses(plan.ct_dose, sct_dose, spacing_zyx, target_arr, plan.prescription_gy)
+        results[name] = DoseEvaluation(comparison=comparison, ct_dose=back(plan.ct_dose), sct_dose=back(sct_dose),
+                                       gamma=back(np.nan_to_num(gamma, nan=0.0)), target=target_image,
+                                       body=body_image, target_note=note)
+        report(_PLAN_SHARE + (1 - _PLAN_SHARE) * index / len(scts))
+    return results
+
+
 def evaluate_dose(
     ct: sitk.Image,
     sct: sitk.Image,
     body: sitk.Image | None = None,
     target: sitk.Image | None = None,
     modality: str = "photon",
+    grid_mm: float | None = None,
+    progress: Progress | None = None,
 ) -> DoseEvaluation:
-    """Plan on ``ct``, recompute on ``sct``, compare (see :mod:`medsynth.metrics.dose`)."""
-    from medsynth.dose.engine import plan_and_recompute  # noqa: PLC0415 - pyRadPlan is optional
-
-    images = {"ct": ct, "sct": sct}
-    if body is not None:
-        images["mask"] = body
-    if target is not None:
-        images["target"] = target
-    check_same_grid(images)
-    ct_hu = sitk.GetArrayFromImage(ct)
-    body_arr = sitk.GetArrayViewFromImage(body) > 0 if body is not None else body_mask(ct_hu)
-    spacing_zyx = tuple(reversed(ct.GetSpacing()))
-    if target is not None:
-        target_arr = sitk.GetArrayViewFromImage(target) > 0
-        if not target_arr.any():
-            raise InputError("The target mask is empty.")
-        note = "given"
-    else:
-        target_arr, note = auto_target(body_arr, spacing_zyx)
-    doses = plan_and_recompute(ct, sct, target_arr, body_arr, modality)
-    comparison, gamma = compare_doses(
-        doses.ct_dose, doses.sct_dose, spacing_zyx, target_arr, doses.prescription_gy
-    )
-    return DoseEvaluation(
-        comparison=comparison,
-        ct_dose=_like(doses.ct_dose, ct),
-        sct_dose=_like(doses.sct_dose, ct),
-        gamma=_like(np.nan_to_num(gamma, nan=0.0), ct),
-        target_note=note,
-    )
+    """Plan on ``ct``, recompute on ``sct``, compare (one sCT of :func:`evaluate_doses`)."""
+    return evaluate_doses(ct, {"sct": sct}, body, target, modality, grid_mm, progress)["sct"]

@@ -15,6 +15,10 @@ sCT. Definitions (SynthRAD's dose evaluation; README "Dose metrics"):
   its voxel doses), Paddick conformity index (TV ∩ PIV)² / (TV · PIV) with PIV the volume receiving
   >= the prescription; for organs at risk D2 (98th percentile) and the mean. Differences are
   sCT minus CT, in % of the prescription.
+- **Proton range** along a line ordered in the beam's direction: the distal 80 % depth R80, the
+  depth beyond the dose maximum where the dose first falls below 80 % of that maximum (linear
+  interpolation between samples); range shift = R80(sCT) - R80(CT) in mm, positive when the beam
+  goes deeper in the sCT (a stopping power too low upstream).
 """
 
 from __future__ import annotations
@@ -135,6 +139,31 @@ def paddick_conformity(dose: np.ndarray, target: np.ndarray, prescription: float
         return 0.0
     overlap = float(np.count_nonzero(target & piv))
     return overlap**2 / (float(target.sum()) * float(piv.sum()))
+
+
+#: Dose level (fraction of the maximum) that defines the distal range R80.
+RANGE_LEVEL = 0.8
+
+
+def distal_range_mm(profile: np.ndarray, spacing_mm: float, level: float = RANGE_LEVEL) -> float:
+    """R80 of a depth-dose ``profile`` ordered along the beam, in mm from its first sample."""
+    profile = np.asarray(profile, dtype=np.float64)
+    if profile.ndim != 1 or profile.size < 2 or profile.max() <= 0:
+        raise InputError("A depth-dose profile needs at least two samples and some dose.")
+    peak = int(np.argmax(profile))
+    threshold = level * profile[peak]
+    below = np.flatnonzero(profile[peak:] < threshold)
+    if below.size == 0:
+        raise InputError("The dose does not fall off within the profile; the range is beyond its end.")
+    after = peak + int(below[0])
+    before = after - 1
+    fraction = (profile[before] - threshold) / (profile[before] - profile[after])
+    return (before + fraction) * spacing_mm
+
+
+def range_shift_mm(ct_profile: np.ndarray, sct_profile: np.ndarray, spacing_mm: float) -> float:
+    """R80(sCT) - R80(CT) along one line ordered along the beam (mm; > 0: the sCT beam goes deeper)."""
+    return distal_range_mm(sct_profile, spacing_mm) - distal_range_mm(ct_profile, spacing_mm)
 
 
 @dataclass(frozen=True)
