@@ -70,3 +70,36 @@ def looks_like_ct(image: sitk.Image) -> bool:
     sample = voxels.ravel()[:: max(1, voxels.size // 200_000)].astype(np.float32)
     air = np.count_nonzero((sample > -1100) & (sample < -850))
     return sample.min() >= -3100 and air > 0.05 * sample.size
+
+
+#: Thickness of the outer shell of the field of view taken as "around the head", as a fraction of each axis.
+_SHELL_FRACTION = 0.05
+#: The shell must be brighter than the centre by this share of the p1–p99 range to call an MR inverted.
+_INVERTED_MARGIN = 0.1
+
+
+def check_not_inverted(image: sitk.Image, name: str = "MR") -> None:
+    """Refuse an MR whose intensities look negated or inverted (air bright, tissue dark).
+
+    In an MR magnitude image the air around the head, which fills the edges of the field of view,
+    is the darkest part. When the median of the outer shell (:data:`_SHELL_FRACTION` of each axis)
+    is brighter than the median of the central box (the middle half of each axis, inside the head)
+    by more than :data:`_INVERTED_MARGIN` of the p1–p99 range, the image was negated (``-x``) or
+    inverted (``max - x``), e.g. by a viewer's "invert" or a wrong rescale; left alone, the domain
+    check would call it another contrast and a model would see nonsense.
+    """
+    voxels = sitk.GetArrayViewFromImage(image)
+    if voxels.ndim != 3:
+        return
+    shell = [max(1, int(round(_SHELL_FRACTION * n))) for n in voxels.shape]
+    inner = np.ones(voxels.shape, bool)
+    inner[shell[0]:-shell[0], shell[1]:-shell[1], shell[2]:-shell[2]] = False
+    border = float(np.median(voxels[inner]))
+    z, y, x = (slice(n // 4, n - n // 4) for n in voxels.shape)
+    centre = float(np.median(voxels[z, y, x]))
+    low, high = (float(v) for v in np.percentile(voxels[:: 2, :: 2, :: 2], (1, 99)))
+    if border - centre > _INVERTED_MARGIN * (high - low):
+        negated = " (almost every voxel is <= 0: negated)" if high <= 0 else ""
+        raise InputError(f"The {name} intensities look negated/inverted{negated}: the edges of the field of view "
+                         f"(median {border:g}) are brighter than its centre (median {centre:g}), but in an MR the air "
+                         "around the head is the darkest part. Use the scan as acquired, not an inverted copy.")

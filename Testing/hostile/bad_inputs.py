@@ -15,6 +15,8 @@ import SimpleITK as sitk
 import medsynth.models.registry as registry
 
 _PIXDIM1, _SCL_SLOPE = 80, 112  # NIfTI-1 header byte offsets
+#: The committed real head MR (Testing/data/README.md, MIT).
+HEAD_MR = Path(__file__).resolve().parents[1] / "data" / "head_mr_skull_2mm.nii.gz"
 
 
 def volume(values: np.ndarray | None = None) -> sitk.Image:
@@ -88,3 +90,47 @@ def fingerprint(folder: Path) -> dict[str, str]:
 def copy_tree(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     return target
+
+
+def negated_head(path: Path) -> Path:
+    """The real head MR with its intensities negated (-x), as a wrong rescale leaves it."""
+    sitk.WriteImage(-sitk.Cast(sitk.ReadImage(str(HEAD_MR)), sitk.sitkFloat32), str(path))
+    return path
+
+
+def inverted_head(path: Path) -> Path:
+    """The real head MR inverted (max - x), as a viewer's "invert" leaves it."""
+    image = sitk.Cast(sitk.ReadImage(str(HEAD_MR)), sitk.sitkFloat32)
+    sitk.WriteImage(float(sitk.GetArrayViewFromImage(image).max()) - image, str(path))
+    return path
+
+
+def oblique_slice(path: Path) -> Path:
+    """One axial slice of the real head MR after tilting its axes (a 2D image from an oblique volume)."""
+    head = sitk.ReadImage(str(HEAD_MR))
+    tilt = sitk.Euler3DTransform()
+    tilt.SetRotation(0.3, 0.2, 0.1)
+    head.SetDirection(tuple((np.asarray(tilt.GetMatrix()).reshape(3, 3) @ np.asarray(head.GetDirection()).reshape(3, 3)).ravel()))
+    size = list(head.GetSize())
+    sitk.WriteImage(sitk.Extract(head, size[:2] + [0], [0, 0, size[2] // 2]), str(path))
+    return path
+
+
+def slice_in_3d_space(path: Path) -> Path:
+    """A 2D NRRD whose axes point into 3D patient space, as Slicer saves one oblique slice."""
+    pixels = np.random.default_rng(0).integers(0, 100, (20, 30)).astype("<i2")
+    header = ("NRRD0004\ntype: short\ndimension: 2\nspace: left-posterior-superior\nsizes: 30 20\n"
+              "space directions: (0.9,0.3,0.1) (-0.3,0.9,0.2)\nkinds: domain domain\nendian: little\n"
+              "encoding: raw\nspace origin: (0,0,0)\n\n")
+    path.write_bytes(header.encode() + pixels.tobytes())
+    return path
+
+
+def labels_like(path: Path, shift_voxels: int = 0, empty: bool = False) -> Path:
+    """A label map on :func:`volume`'s grid (a 16³ block of label 1), optionally empty or moved
+    ``shift_voxels`` along x (a map from another space, partly off the image)."""
+    values = np.zeros((16, 16, 16), np.uint8) if empty else np.ones((16, 16, 16), np.uint8)
+    labels = sitk.GetImageFromArray(values)
+    labels.SetOrigin((float(shift_voxels), 0.0, 0.0))
+    sitk.WriteImage(labels, str(path))
+    return path

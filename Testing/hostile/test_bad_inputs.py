@@ -13,8 +13,8 @@ import pytest
 
 from medsynth.io.dicom_export import export_sct_dicom
 
-from bad_inputs import (copy_tree, ct_values, fingerprint, model_zip, negative_scale, truncated, with_bad_value, write,
-                        zero_pixdim)
+from bad_inputs import (copy_tree, ct_values, fingerprint, inverted_head, labels_like, model_zip, negated_head,
+                        negative_scale, oblique_slice, slice_in_3d_space, truncated, with_bad_value, write, zero_pixdim)
 
 FUTURE = ["--age", "70", "--sex", "F", "--diagnosis", "CN", "--years", "2"]
 
@@ -102,6 +102,20 @@ CASES = [
      "only a folder of DICOM files", {}),
     ("reading-empty-readers", ["reading", "create", "--real", "cases", "--synthetic", "g=cases", "--readers", "",
                                "--out", "sess"], "names no reader", {}),
+    # negated / inverted intensities: named as such, not as another contrast
+    ("synthct-negated-mr", ["synth-ct", "neg.nii.gz", "o.nii.gz"], "intensities look negated/inverted", {}),
+    ("future-inverted-mr", ["predict-future", "inv.nii.gz", "o.nii.gz", *FUTURE], "intensities look negated/inverted",
+     {}),
+    # 2D slices, also of oblique volumes and placed in 3D space
+    ("info-nrrd-slice-in-3d-space", ["info", "slice3d.nrrd"], "2D slice placed in 3D space", {}),
+    ("synthct-nrrd-slice-in-3d-space", ["synth-ct", "slice3d.nrrd", "o.nii.gz"], "2D slice placed in 3D space", {}),
+    ("synthct-oblique-2d-slice", ["synth-ct", "oblique_slice.nii.gz", "o.nii.gz"], "is 2D", {}),
+    ("future-oblique-2d-slice", ["predict-future", "oblique_slice.nii.gz", "o.nii.gz", *FUTURE], "is 2D", {}),
+    # label maps (the future-MRI task's mask) that are empty or from another space
+    ("future-labels-empty", ["predict-future", "t1.nii.gz", "o.nii.gz", "--labels", "labels_empty.nii.gz",
+                             "--outside-domain", *FUTURE], "label map is empty", {}),
+    ("future-labels-other-space", ["predict-future", "t1.nii.gz", "o.nii.gz", "--labels", "labels_moved.nii.gz",
+                                   "--outside-domain", *FUTURE], "belongs to another image or space", {}),
 ]
 
 
@@ -128,6 +142,12 @@ def work(tmp_path: Path) -> Path:
     shutil.copy(sorted((tmp_path / "series_dup").iterdir())[3], tmp_path / "series_dup" / "copy.dcm")
     model_zip(tmp_path / "shadow.zip", "synthct-head")
     model_zip(tmp_path / "corrupt.zip", "my-model", weights=b"this is not an ONNX model" * 10)
+    negated_head(tmp_path / "neg.nii.gz")
+    inverted_head(tmp_path / "inv.nii.gz")
+    oblique_slice(tmp_path / "oblique_slice.nii.gz")
+    slice_in_3d_space(tmp_path / "slice3d.nrrd")
+    labels_like(tmp_path / "labels_empty.nii.gz", empty=True)
+    labels_like(tmp_path / "labels_moved.nii.gz", shift_voxels=10)
     return tmp_path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 
@@ -167,3 +168,34 @@ def test_kill_9_loses_nothing_acknowledged(tiny_session):
             restarted.stop()
     finally:
         server.kill()
+
+
+def test_answer_durations_are_checked_against_the_servers_clock(served):
+    """A browser's duration_s is kept only when it is no longer than the server's own measure from
+    handing out the case; otherwise (absurd, negative, not a number) the server's measure is stored,
+    and after a restart while the case was on screen nothing can be checked, so none is stored."""
+    built, server, tokens = served
+    token, stored_claims = tokens["r1"], []
+    for claim in (0.05, 1e6, -5, "abc", float("nan")):
+        before = time.monotonic()
+        case_id = _case(server, token)["case_id"]
+        time.sleep(0.2)
+        status, _, body = request(f"{server.base}/api/{token}/answer",
+                                  {"case_id": case_id, "answers": ANSWER, "duration_s": claim})
+        assert status == 200, body
+        stored_claims.append((claim, case_id, time.monotonic() - before))
+    last = _case(server, token)["case_id"]
+    server.kill()
+    restarted = Server(built.session_dir, server.port).start()
+    try:
+        status, _, body = request(f"{restarted.base}/api/{token}/answer",
+                                  {"case_id": last, "answers": ANSWER, "duration_s": 3.0})
+        assert status == 200, body
+    finally:
+        restarted.stop()
+    durations = dict(sqlite3.connect(built.database).execute(
+        "SELECT case_id, duration_s FROM answers WHERE reader_id = 'r1'").fetchall())
+    assert durations[stored_claims[0][1]] == 0.05
+    for claim, case_id, elapsed in stored_claims[1:]:
+        assert 0.2 <= durations[case_id] <= elapsed, (claim, durations[case_id], elapsed)
+    assert durations[last] is None

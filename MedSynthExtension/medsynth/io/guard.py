@@ -45,36 +45,45 @@ def check_paths(args: argparse.Namespace) -> None:
     roles: PathRoles | None = getattr(args, "_path_roles", None)
     if roles is None:
         return
-    inputs = [(roles.labels[name], Path(_value(args, name))) for name in roles.inputs if _value(args, name)]
-    for name, path in inputs:
+    check_call_paths(inputs={roles.labels[name]: _value(args, name) for name in roles.inputs},
+                     outputs={roles.labels[name]: (_value(args, name), suffixes) for name, suffixes in roles.outputs.items()},
+                     out_dirs={roles.labels[name]: _value(args, name) for name in roles.out_dirs})
+
+
+def check_call_paths(inputs: Mapping[str, str | os.PathLike | None] | None = None,
+                     outputs: Mapping[str, tuple[str | os.PathLike | None, tuple[str, ...]]] | None = None,
+                     out_dirs: Mapping[str, str | os.PathLike | None] | None = None) -> None:
+    """The checks of :func:`check_paths` for callers without a command line (the Slicer logic, batch):
+    each mapping is keyed by how the caller names the argument (``outputFolder``); ``None`` or empty
+    values are skipped; ``outputs`` give each file's allowed endings."""
+    given = [(name, Path(value)) for name, value in (inputs or {}).items() if value is not None and str(value) != ""]
+    for name, path in given:
         if not path.exists() and not path.is_symlink():
             raise InputError(f"Input not found: {path} ({name}). Check the path and try again.")
     seen: list[tuple[str, Path]] = []
-    for name, suffixes in roles.outputs.items():
-        if (value := _value(args, name)):
+    for name, (value, suffixes) in (outputs or {}).items():
+        if value is not None and str(value) != "":
             path = Path(value)
-            _check_output_file(roles.labels[name], path, suffixes)
-            _check_distinct(roles.labels[name], path, inputs, seen)
-            seen.append((roles.labels[name], path))
-    for name in roles.out_dirs:
-        if (value := _value(args, name)):
+            _check_output_file(name, path, suffixes)
+            _check_distinct(name, path, given, seen)
+            seen.append((name, path))
+    for name, value in (out_dirs or {}).items():
+        if value is not None and str(value) != "":
             path = Path(value)
-            _check_output_dir(roles.labels[name], path, inputs)
-            _check_distinct(roles.labels[name], path, inputs, seen)
-            seen.append((roles.labels[name], path))
+            _check_output_dir(name, path, given)
+            _check_distinct(name, path, given, seen)
+            seen.append((name, path))
 
 
 def check_output_folder(output_dir: str | os.PathLike, input_dir: str | os.PathLike) -> None:
     """For library callers (batch, the Slicer logic): refuse an output folder that is, holds or lies in the input folder."""
-    _check_output_dir("output folder", Path(output_dir), [("input folder", Path(input_dir))])
+    check_call_paths(inputs={"input folder": input_dir}, out_dirs={"output folder": output_dir})
 
 
 def check_output_file(output: str | os.PathLike, inputs: Sequence[str | os.PathLike],
                       suffixes: tuple[str, ...] = IMAGE_OUTPUT) -> None:
     """For library callers: refuse writing ``output`` over any of ``inputs`` or where it cannot be written."""
-    path = Path(output)
-    _check_output_file("output", path, suffixes)
-    _check_distinct("output", path, [("input", Path(p)) for p in inputs], [])
+    check_call_paths(inputs={f"input {i + 1}": p for i, p in enumerate(inputs)}, outputs={"output": (output, suffixes)})
 
 
 def _value(args: argparse.Namespace, name: str) -> str | None:

@@ -13,6 +13,7 @@ from medsynth.io.atomic import atomic_path
 from medsynth.io.budget import check_voxel_budget
 from medsynth.io.dicom_series import check_series
 from medsynth.io.nifti_check import check_nifti_complete
+from medsynth.io.nrrd_check import check_nrrd_is_volume
 
 #: File name endings MedSynth reads and writes as volumes (lower case).
 IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
@@ -37,6 +38,8 @@ def read_image(path: str | os.PathLike) -> sitk.Image:
         return _read_dicom_series(path)
     if path.name.lower().endswith((".nii", ".nii.gz")):
         check_nifti_complete(path)
+    elif path.name.lower().endswith((".nrrd", ".nhdr")):
+        check_nrrd_is_volume(path)
     try:
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(path))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from medsynth.reading.study import ACCURACY_BELOW_MARGIN, ACCURACY_NOT_ABOVE_CHANCE, Criterion
+from medsynth.reading.study import ACCURACY_BELOW_MARGIN, ACCURACY_NOT_ABOVE_CHANCE, AUC_BELOW_MARGIN, Criterion
 
 if TYPE_CHECKING:
-    from medsynth.reading.analysis import Detection, LikertResult
+    from medsynth.reading.analysis import Detection, LikertResult, ScoreTable
     from medsynth.reading.margin import AccuracyBound
 
 PASS, FAIL, NOT_EVALUABLE, NO_CRITERIA = "PASS", "FAIL", "NOT EVALUABLE", "NO CRITERIA"
@@ -33,12 +33,13 @@ class CriterionResult:
 def evaluate_criteria(criteria: Sequence[Criterion], pooled: "Detection | None",
                       per_reader: Mapping[str, "Detection | None"], kappa: float | None,
                       likert: Mapping[str, "LikertResult"],
-                      tables: Mapping[str, Any] | None = None) -> list[CriterionResult]:
+                      tables: Mapping[str, Any] | None = None,
+                      scores: Mapping[str, "ScoreTable"] | None = None) -> list[CriterionResult]:
     """Check every criterion; see :class:`~medsynth.reading.study.Criterion` for their meaning.
 
     ``tables`` maps "pooled" and each reader id to a complete readers × cases 0/1 table of correct
-    calls, for the margin criterion."""
-    tables = tables or {}
+    calls, for the accuracy margin; ``scores`` the same to confidence scores, for the AUC margin."""
+    tables, scores = tables or {}, scores or {}
     results = []
     for criterion in criteria:
         units = {"pooled": pooled} if criterion.scope == "pooled" else dict(per_reader)
@@ -53,6 +54,8 @@ def evaluate_criteria(criteria: Sequence[Criterion], pooled: "Detection | None",
                 ok, value, detail = _chance_test(criterion, det)
             elif criterion.kind == ACCURACY_BELOW_MARGIN:
                 ok, value, detail = _margin_test(criterion, tables.get(unit))
+            elif criterion.kind == AUC_BELOW_MARGIN:
+                ok, value, detail = _auc_margin_test(criterion, scores.get(unit))
             else:
                 value = _metric(criterion, det, kappa, likert.get(criterion.question or ""), unit)
                 ok = None if value is None else _within(criterion, value)
@@ -99,6 +102,14 @@ def _margin_test(criterion: Criterion, table: Any) -> tuple[bool | None, float |
             f"accuracy {bound.accuracy:.1%} over {bound.n_readers} reader(s) x {bound.n_cases} cases, "
             f"upper {bound.confidence:.0%} bound {bound.upper:.1%} (df {bound.df:.1f}) "
             f"{'<' if passed else '>='} margin {criterion.margin:.0%}")
+
+
+def _auc_margin_test(criterion: Criterion, table: "ScoreTable | None") -> tuple[bool | None, float | None, str]:
+    result = None if table is None else table.analyse(criterion.confidence, criterion.margin)
+    if result is None:
+        return None, None, "fewer than two real and two synthetic cases called by every reader"
+    passed = result.upper < criterion.margin
+    return passed, result.upper, result.statement
 
 
 def _metric(criterion: Criterion, det: "Detection | None", kappa: float | None,

@@ -8,7 +8,9 @@ Conventions (see METRICS.md, "Reading sessions"):
   "real" with confidence c -> -c (no confidence asked: +-1);
 - Fleiss' kappa is over the real/synthetic calls of the cases every reader has called;
 - Likert agreement is reported both as ICC(2,1) (cases rated by every reader) and as
-  Krippendorff's alpha, ordinal (all ratings, missing allowed).
+  Krippendorff's alpha, ordinal (all ratings, missing allowed);
+- the reader-averaged AUC of those signed scores, over the cases every reader called, has an
+  Obuchowski–Rockette interval with readers and cases random (obuchowski_rockette.py).
 Pooled numbers treat every reading as independent; readings of one case by several readers are
 correlated, so pooled p-values are optimistic. The report says so.
 """
@@ -26,10 +28,11 @@ from medsynth.reading import database as db
 from medsynth.reading.acceptance import CriterionResult, evaluate_criteria, verdict_of
 from medsynth.reading.errors import SessionError
 from medsynth.reading.key import TruthKey, default_key_path, read_key
+from medsynth.reading.obuchowski_rockette import DEFAULT_AUC_MARGIN, ReaderAucAnalysis, obuchowski_rockette
 from medsynth.reading.questions import LIKERT, REAL_OR_SYNTHETIC, Question, question_from_dict
 from medsynth.reading.statistics import (Proportion, binomial_test, fleiss_kappa, icc_2_1,
                                          krippendorff_alpha, likert_summary, proportion, roc_auc, roc_curve)
-from medsynth.reading.study import REAL, SYNTHETIC, Study
+from medsynth.reading.study import AUC_BELOW_MARGIN, REAL, SYNTHETIC, Study
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ class StudyAnalysis:
     n_synthetic: int
     readers: list[ReaderSummary]
     pooled: Detection | None
+    #: Reader-averaged AUC with its OR interval; ``None`` without two real and two synthetic cases
+    #: called by every reader.
+    reader_auc: ReaderAucAnalysis | None
     agreement: Agreement
     likert: list[LikertResult]
     generators: list[GeneratorResult]
@@ -235,6 +241,41 @@ def correct_tables(readings: Sequence[Reading]) -> dict[str, np.ndarray]:
     return tables
 
 
+@dataclass(frozen=True)
+class ScoreTable:
+    """Signed confidence scores of the cases every listed reader has called (readers × cases)."""
+
+    readers: list[str]
+    cases: list[str]
+    is_synthetic: list[bool]
+    scores: list[list[float]]
+
+    def analyse(self, confidence: float = 0.95, margin: float = DEFAULT_AUC_MARGIN) -> ReaderAucAnalysis | None:
+        """The OR analysis, or ``None`` with fewer than two real or two synthetic cases."""
+        n_synthetic = sum(self.is_synthetic)
+        if min(n_synthetic, len(self.is_synthetic) - n_synthetic) < 2:
+            return None
+        return obuchowski_rockette(self.is_synthetic, self.scores, self.readers, confidence, margin)
+
+
+def score_tables(readings: Sequence[Reading]) -> dict[str, ScoreTable]:
+    """"pooled" (every reader with a call, on the cases all of them called) and one per reader."""
+    scores: dict[str, dict[str, float]] = {}
+    truth = {r.case_id: r.truth == SYNTHETIC for r in readings}
+    for r in readings:
+        if r.score is not None:
+            scores.setdefault(r.reader_id, {})[r.case_id] = r.score
+
+    def table(readers: list[str]) -> ScoreTable:
+        cases = sorted(set.intersection(*(set(scores[reader]) for reader in readers))) if readers else []
+        return ScoreTable(readers, cases, [truth[c] for c in cases],
+                          [[scores[reader][c] for c in cases] for reader in readers])
+
+    tables = {"pooled": table(sorted(scores))}
+    tables.update({reader: table([reader]) for reader in sorted(scores)})
+    return tables
+
+
 def analyze_readings(readings: Sequence[Reading], study: Study,
                      reader_totals: Mapping[str, int] | None = None) -> StudyAnalysis:
     """All statistics of a study from its readings (pure: no files). ``reader_totals`` gives
@@ -260,13 +301,17 @@ def analyze_readings(readings: Sequence[Reading], study: Study,
     if len({r.reader_id for r in readings}) > 1:
         notes.append("Pooled tests treat every reading as independent; readings of one case by several readers "
                      "are correlated, so pooled p-values and intervals are optimistic.")
+    scored = score_tables(readings) if has_choice else {}
+    auc_criterion = next((c for c in study.acceptance if c.kind == AUC_BELOW_MARGIN), None)
+    reader_auc = scored["pooled"].analyse(*((auc_criterion.confidence, auc_criterion.margin)
+                                            if auc_criterion else ())) if scored else None
     criteria = evaluate_criteria(study.acceptance, pooled, {s.reader_id: s.detection for s in summaries},
                                  agreement.fleiss_kappa, {lr.question_id: lr for lr in likert},
-                                 correct_tables(readings))
+                                 correct_tables(readings), scored)
     return StudyAnalysis(
         study_id=study.study_id, title=study.title, n_cases=len(study.cases),
         n_real=sum(c.truth == REAL for c in study.cases), n_synthetic=sum(c.truth == SYNTHETIC for c in study.cases),
-        readers=summaries, pooled=pooled, agreement=agreement, likert=likert, generators=generators,
+        readers=summaries, pooled=pooled, reader_auc=reader_auc, agreement=agreement, likert=likert, generators=generators,
         criteria=criteria, verdict=verdict_of(criteria), notes=notes)
 
 

@@ -17,6 +17,7 @@ from typing import Sequence
 from medsynth.io.atomic import write_text_atomic
 from medsynth.reading.analysis import Detection, StudyAnalysis
 from medsynth.reading.errors import SessionError
+from medsynth.reading.obuchowski_rockette import ReaderAucAnalysis
 from medsynth.reading.svg import accuracy_chart, likert_chart, roc_chart
 
 REPORT_FORMATS = ("html", "md")
@@ -78,6 +79,8 @@ def format_summary(analysis: StudyAnalysis) -> str:
                      (f", {_detection_line(reader.detection)}" if reader.detection else ""))
     if analysis.pooled:
         lines.append(f"  pooled: {_detection_line(analysis.pooled)}")
+    if analysis.reader_auc:
+        lines.append(f"  Obuchowski–Rockette: {analysis.reader_auc.statement}")
     if analysis.agreement.fleiss_kappa is not None:
         lines.append(f"  Fleiss' kappa {analysis.agreement.fleiss_kappa:.3f} "
                      f"({analysis.agreement.n_readers} readers, {analysis.agreement.n_cases} cases)")
@@ -125,6 +128,7 @@ def report_blocks(analysis: StudyAnalysis) -> list:
             f"Agreement of the real/synthetic calls, Fleiss' kappa: {_num(ag.fleiss_kappa, 3)} "
             f"({ag.n_readers} readers, {ag.n_cases} cases called by all)." if ag.n_readers >= 2 else
             "Fleiss' kappa needs at least two readers."))
+        blocks += _reader_auc_blocks(analysis.reader_auc)
         blocks.append(_Figure("accuracy", "Accuracy per reader and pooled; dashed line: chance (50 %).",
                               accuracy_chart([n for n, _ in named], [d.accuracy.value for _, d in named],
                                              [d.accuracy.ci_low for _, d in named],
@@ -166,11 +170,31 @@ def report_blocks(analysis: StudyAnalysis) -> list:
         "Synthetic is the positive class. Accuracy: share of correct real/synthetic calls, with a Wilson 95 % "
         "interval and an exact two-sided binomial test against 50 %. Sensitivity: synthetic images called "
         "synthetic; specificity: real images called real. ROC AUC from the confidence as a signed score "
-        "(synthetic with confidence c = +c, real = -c). Fleiss' kappa over the cases every reader called. "
+        "(synthetic with confidence c = +c, real = -c). Reader-averaged AUC over the cases every reader "
+        "called, with the Obuchowski–Rockette interval (readers and cases random; jackknife covariances; "
+        "Hillis 2007 degrees of freedom). Fleiss' kappa over the cases every reader called. "
         "Readers saw opaque case ids and blinded images in their own seeded random order."))
     if analysis.notes:
         blocks.append(_Heading("Notes"))
         blocks += [_Paragraph(note) for note in analysis.notes]
+    return blocks
+
+
+def _reader_auc_blocks(result: ReaderAucAnalysis | None) -> list:
+    """The reader-averaged AUC section, or a line saying why there is none."""
+    blocks: list = [_Heading("Reader-averaged AUC (Obuchowski–Rockette)")]
+    if result is None:
+        return blocks + [_Paragraph("Not computed: it needs at least two real and two synthetic cases called "
+                                    "by every reader.")]
+    blocks.append(_Paragraph(result.statement[0].upper() + result.statement[1:]))
+    blocks.append(_Table(["Reader", "AUC"], [[r, _num(a, 3)] for r, a in zip(result.readers, result.reader_aucs)]
+                         + [["average", _num(result.auc, 3)]]))
+    blocks.append(_Paragraph(
+        f"MS(R) {_num(result.ms_reader, 5)}, Cov2 {_num(result.cov2, 5)}, Var(Error) {_num(result.var_error, 5)}, "
+        f"standard error {_num(result.standard_error, 4)}, "
+        + (f"df {result.df:.1f}" if result.df is not None else "normal quantile")
+        + (" (the reader variance estimate was negative: the fixed-reader standard error is used)."
+           if result.reader_floor else ".")))
     return blocks
 
 

@@ -180,12 +180,15 @@ class ReadingSession:
         return self._move_to(position)
 
     # -- answering -----------------------------------------------------------------------
-    def answer(self, case_id: str, answers: Mapping[str, Any]) -> db.AnswerRecord:
+    def answer(self, case_id: str, answers: Mapping[str, Any], *,
+               duration_s: float | None = None) -> db.AnswerRecord:
         """Check and save this reader's answers to ``case_id``; committed to disk when this returns.
 
         ``answers`` maps question id -> answer (see :mod:`medsynth.reading.questions`). The time
         from when the case was shown to now is stored as ``duration_s`` (``None`` when the case
-        was not shown by this session object, e.g. answered straight after a restart).
+        was not shown by this session object, e.g. answered straight after a restart); a given
+        ``duration_s`` replaces that measure (the web server's objects live for one request, so it
+        passes its own checked one).
         Raises :class:`~medsynth.reading.errors.AnswerError` for an invalid answer and
         :class:`SessionError` for an unknown case or a second answer without ``allow_revisit``.
         """
@@ -194,7 +197,8 @@ class ReadingSession:
             raise SessionError(f"Case {case_id!r} is not in this reader's session.")
         stored = normalise_answers(self._questions, answers)
         shown = self._shown_at.get(case_id)
-        duration = None if shown is None else round(time.monotonic() - shown, 3)
+        duration = duration_s if duration_s is not None else (
+            None if shown is None else round(time.monotonic() - shown, 3))
         try:
             record = db.save_answer(self._conn, self.reader_id, case_id, position, stored, duration,
                                     allow_revision=self.allow_revisit)

@@ -54,6 +54,7 @@ WINDOW_LEVEL_PRESETS = {"CT_BRAIN": (100.0, 50.0), "CT_BONE": (1000.0, 400.0),
 #: Acceptance criterion kinds.
 ACCURACY_NOT_ABOVE_CHANCE = "accuracy_not_above_chance"
 ACCURACY_BELOW_MARGIN = "accuracy_below_margin"
+AUC_BELOW_MARGIN = "auc_below_margin"
 THRESHOLD = "threshold"
 #: Metrics a ``threshold`` criterion may bound; ``likert_*`` ones need a ``question``.
 THRESHOLD_METRICS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_p_value",
@@ -102,7 +103,9 @@ class Criterion:
     than chance). It passes studies too small to show anything, so it is kept for comparison only.
     ``accuracy_below_margin`` needs evidence: it passes only when the one-sided upper ``confidence``
     bound of accuracy, cases and readers random (:mod:`medsynth.reading.margin`), is below
-    ``margin`` (default 0.60). ``threshold`` bounds ``metric`` with ``minimum`` and/or ``maximum``.
+    ``margin`` (default 0.60). ``auc_below_margin`` is the same claim for the ROC AUC of the
+    confidence ratings: the upper bound of the reader-averaged AUC, Obuchowski–Rockette with cases
+    and readers random (:mod:`medsynth.reading.obuchowski_rockette`), below ``margin``. ``threshold`` bounds ``metric`` with ``minimum`` and/or ``maximum``.
     ``scope`` "each_reader" requires it of every reader, "pooled" of all readings together.
     """
 
@@ -125,6 +128,9 @@ class Criterion:
         if self.kind == ACCURACY_BELOW_MARGIN:
             return (f"{who} accuracy below {self.margin:g}: upper {self.confidence:.0%} bound, "
                     "cases and readers as random effects")
+        if self.kind == AUC_BELOW_MARGIN:
+            return (f"{who} ROC AUC of the confidence ratings below {self.margin:g}: upper {self.confidence:.0%} "
+                    "bound, Obuchowski–Rockette, cases and readers random")
         metric = self.metric + (f" [{self.question}]" if self.question else "")
         bounds = []
         if self.minimum is not None:
@@ -136,7 +142,7 @@ class Criterion:
     def to_dict(self) -> dict[str, Any]:
         if self.kind == ACCURACY_NOT_ABOVE_CHANCE:
             return {"type": self.kind, "scope": self.scope, "alpha": self.alpha}
-        if self.kind == ACCURACY_BELOW_MARGIN:
+        if self.kind in (ACCURACY_BELOW_MARGIN, AUC_BELOW_MARGIN):
             return {"type": self.kind, "scope": self.scope, "margin": self.margin, "confidence": self.confidence}
         data: dict[str, Any] = {"type": self.kind, "scope": self.scope, "metric": self.metric}
         if self.question:
@@ -493,7 +499,7 @@ def _parse_acceptance(raw: Any, questions: Sequence[Question], problems: list[st
                 problems.append(f"{where}: 'alpha' must be a number between 0 and 1 (e.g. 0.05).")
             if len(problems) == before:
                 criteria.append(Criterion(kind, scope, alpha=float(alpha)))
-        elif kind == ACCURACY_BELOW_MARGIN:
+        elif kind in (ACCURACY_BELOW_MARGIN, AUC_BELOW_MARGIN):
             _unknown_keys(entry, ("type", "scope", "margin", "confidence"), where, problems)
             margin, confidence = entry.get("margin", 0.60), entry.get("confidence", 0.95)
             for name, value in (("margin", margin), ("confidence", confidence)):
@@ -524,7 +530,7 @@ def _parse_acceptance(raw: Any, questions: Sequence[Question], problems: list[st
                                           maximum=_float_or_none(bounds.get("max"))))
         else:
             problems.append(f"{where}: unknown criterion type {kind!r}; use {ACCURACY_BELOW_MARGIN}, "
-                            f"{ACCURACY_NOT_ABOVE_CHANCE} or {THRESHOLD}.")
+                            f"{AUC_BELOW_MARGIN}, {ACCURACY_NOT_ABOVE_CHANCE} or {THRESHOLD}.")
     return criteria
 
 

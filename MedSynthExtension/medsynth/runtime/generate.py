@@ -19,7 +19,7 @@ from medsynth.errors import InputError
 from medsynth.geometry import plan_model_grid, to_input_grid, to_model_grid
 from medsynth.normalize import normalize
 from medsynth.provenance import Provenance
-from medsynth.qa import check_volume, looks_like_ct
+from medsynth.qa import check_not_inverted, check_volume, looks_like_ct
 from medsynth.runtime.conditioning import encode_conditions
 from medsynth.runtime.onnx_model import OnnxGenerator
 from medsynth.runtime.sliding_window import CancelCheck, ProgressCallback, sliding_window_predict
@@ -41,13 +41,16 @@ class GenerationResult:
 
 
 def check_modality(image: sitk.Image, modality: str) -> None:
-    """Refuse a CT given to an MR model and vice versa (intensity-based; see :func:`looks_like_ct`)."""
+    """Refuse a CT given to an MR model and vice versa (intensity-based; see :func:`looks_like_ct`),
+    and an MR whose intensities were negated or inverted (:func:`~medsynth.qa.check_not_inverted`)."""
     is_ct = looks_like_ct(image)
     if modality == "MR" and is_ct:
         raise InputError("The input looks like a CT (much of it near −1000 HU), but this model needs an MR image. "
                          "Select the MR volume as input.")
     if modality == "CT" and not is_ct:
         raise InputError("The input does not look like a CT in Hounsfield units, but this model needs a CT.")
+    if modality == "MR":
+        check_not_inverted(image, "MR")
 
 
 def run_generator(

@@ -53,6 +53,7 @@ from medsynth.tasks.future_qa import check_t1_contrast, check_t1_intensity_profi
 from medsynth.tasks.future_regions import (COMPENSATING_REGION, PROBABILITY_PREFIX, REGION_NAMES, group_labels,
                                            region_index)
 from medsynth.tasks.future_volumes import VolumeTable, volume_table, volumes_from_labels
+from medsynth.tasks.masks import head_mask, mask_on_grid
 
 TASK = "future-mri"
 #: The network output holding the change imposed over the interval (%).
@@ -120,7 +121,7 @@ def predict_future(t1: sitk.Image, age: float, sex: str, diagnosis: str, years: 
     longest = intervals[-1]
     for interval in intervals:
         encode_conditions(card, {"age": age, "sex": sex, "diagnosis": diagnosis, "years": interval})
-    grouped_labels = _grouped_labels(labels)
+    grouped_labels = _grouped_labels(labels, t1)
     if not allow_outside:
         check_t1_intensity_profile(t1)
     plan = plan_model_grid(t1, card.orientation, card.spacing_mm, card.field_of_view_mm)
@@ -173,11 +174,14 @@ def _intervals(years: float | Sequence[float]) -> tuple[float, ...]:
         raise InputError(f"years must be numbers, got {values!r}.") from None
 
 
-def _grouped_labels(labels: sitk.Image | None) -> np.ndarray | None:
+def _grouped_labels(labels: sitk.Image | None, t1: sitk.Image) -> np.ndarray | None:
+    """The labels grouped into the model's regions, after checking that they are this T1's: not
+    empty, mostly inside its field of view and on its head (a map from another space is refused,
+    not resampled into wrong volumes)."""
     if labels is None:
         return None
-    if labels.GetDimension() != 3:
-        raise InputError(f"The label map is {labels.GetDimension()}D; it must be a 3D parcellation of the T1.")
+    mask_on_grid(labels, t1, sitk.GetArrayViewFromImage(head_mask(t1)) > 0, what="label map", image_name="T1",
+                 remedy="Give the parcellation of this T1 (or none).")
     return group_labels(sitk.GetArrayViewFromImage(labels))
 
 

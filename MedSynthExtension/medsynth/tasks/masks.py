@@ -96,3 +96,43 @@ def head_mask(image: sitk.Image, margin_mm: float = 4.0, threshold_fraction: flo
     out = sitk.GetImageFromArray(mask.astype(np.uint8))
     out.CopyInformation(image)
     return out
+
+
+#: A user's mask must lie mostly inside the image's field of view and on its head: below these fractions it
+#: belongs to another image or another space (a template-space brain mask, another patient's outline).
+MIN_MASK_INSIDE_FRACTION = 0.5
+
+
+def mask_on_grid(mask: sitk.Image, image: sitk.Image, head: np.ndarray, what: str = "mask", image_name: str = "MR",
+                 remedy: str = "Give a mask drawn on this MR (or none).") -> sitk.Image:
+    """``mask`` (any voxel > 0 counts) as uint8 on ``image``'s grid (resampled, nearest neighbour, when
+    grids differ), refused when it is empty or does not belong to this image (mostly outside its field
+    of view or off its ``head``, a boolean (z, y, x) array on ``image``'s grid). ``what`` and
+    ``image_name`` name the two in messages ("label map", "T1")."""
+    if mask.GetDimension() != 3:
+        raise InputError(f"The {what} is {mask.GetDimension()}D; it must be a 3D volume like the {image_name}.")
+    own = sitk.GetArrayViewFromImage(mask) > 0
+    if not own.any():
+        raise InputError(f"The {what} is empty: none of its voxels is above 0. {remedy}")
+    same = (mask.GetSize() == image.GetSize() and np.allclose(mask.GetSpacing(), image.GetSpacing(), rtol=1e-4)
+            and np.allclose(mask.GetOrigin(), image.GetOrigin(), atol=1e-3 * min(image.GetSpacing()))
+            and np.allclose(mask.GetDirection(), image.GetDirection(), atol=1e-4))
+    if same:
+        on_grid = sitk.GetImageFromArray(own.astype(np.uint8))
+        on_grid.CopyInformation(image)
+    else:
+        on_grid = sitk.Resample(sitk.Cast(mask > 0, sitk.sitkUInt8), image, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+    voxels = sitk.GetArrayViewFromImage(on_grid) > 0
+    if not voxels.any():
+        raise InputError(f"The {what} is empty on the {image_name}'s grid (no voxel > 0 where the {image_name} is); "
+                         f"check that it belongs to this {image_name}.")
+    own_ml = float(np.count_nonzero(own)) * float(np.prod(mask.GetSpacing())) / 1000
+    kept_ml = float(np.count_nonzero(voxels)) * float(np.prod(image.GetSpacing())) / 1000
+    if kept_ml < MIN_MASK_INSIDE_FRACTION * own_ml:
+        raise InputError(f"Only {kept_ml:.0f} of the {what}'s {own_ml:.0f} mL lie inside the {image_name}'s field of "
+                         f"view: the {what} belongs to another image or space. {remedy}")
+    on_head = float(np.count_nonzero(voxels & head)) / float(np.count_nonzero(voxels))
+    if on_head < MIN_MASK_INSIDE_FRACTION:
+        raise InputError(f"Only {100 * on_head:.0f} % of the {what} lies on the head in this {image_name}: the {what} "
+                         f"belongs to another image or space. {remedy}")
+    return on_grid

@@ -36,7 +36,7 @@ from medsynth.provenance import Provenance
 from medsynth.qa import check_volume
 from medsynth.runtime.generate import check_modality, run_generator
 from medsynth.runtime.onnx_model import OnnxGenerator, generator_for
-from medsynth.tasks.masks import foreground_mask_array
+from medsynth.tasks.masks import foreground_mask_array, mask_on_grid
 
 TASK = "synth-ct"
 #: Physical extent (mm) every axis of the input must have: a head MR is 100–300 mm across;
@@ -107,7 +107,7 @@ def synth_ct(mr: sitk.Image, model: ModelEntry | OnnxGenerator | str | None = No
     if uncertainty and passes < 2:
         raise InputError("An uncertainty map needs at least 2 test-time-augmentation passes.")
     outline = foreground_mask_array(sitk.GetArrayViewFromImage(mr), _spacing_zyx(mr), 0.0, OUTLINE_THRESHOLD_FRACTION)
-    body = _mask_on_grid(mask, mr, outline) if mask is not None else _grown(outline, mr)
+    body = mask_on_grid(mask, mr, outline) if mask is not None else _grown(outline, mr)
     inside = sitk.GetArrayViewFromImage(body) > 0
     spec = generator.card.outputs[0]
     predictions = []
@@ -144,39 +144,6 @@ def _grown(outline: np.ndarray, reference: sitk.Image) -> sitk.Image:
     mask = sitk.GetImageFromArray((distance <= HEAD_MASK_MARGIN_MM).astype(np.uint8))
     mask.CopyInformation(reference)
     return mask
-
-
-#: A user's mask must lie mostly inside the MR's field of view and on its head: below these fractions it
-#: belongs to another image or another space (a template-space brain mask, another patient's outline).
-MIN_MASK_INSIDE_FRACTION = 0.5
-
-
-def _mask_on_grid(mask: sitk.Image, mr: sitk.Image, head: np.ndarray) -> sitk.Image:
-    """The given mask as uint8 on the MR's grid (resampled, nearest neighbour, when grids differ),
-    refused when it does not belong to this MR (mostly outside its field of view or off its ``head``)."""
-    if mask.GetDimension() != 3:
-        raise InputError(f"The mask is {mask.GetDimension()}D; it must be a 3D volume like the MR.")
-    same = (mask.GetSize() == mr.GetSize() and np.allclose(mask.GetSpacing(), mr.GetSpacing(), rtol=1e-4)
-            and np.allclose(mask.GetOrigin(), mr.GetOrigin(), atol=1e-3 * min(mr.GetSpacing()))
-            and np.allclose(mask.GetDirection(), mr.GetDirection(), atol=1e-4))
-    if same:
-        on_grid = sitk.Cast(sitk.GetImageFromArray((sitk.GetArrayViewFromImage(mask) > 0).astype(np.uint8)), sitk.sitkUInt8)
-        on_grid.CopyInformation(mr)
-    else:
-        on_grid = sitk.Resample(sitk.Cast(mask > 0, sitk.sitkUInt8), mr, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
-    voxels = sitk.GetArrayViewFromImage(on_grid) > 0
-    if not voxels.any():
-        raise InputError("The mask is empty on the MR's grid (no voxel > 0 where the MR is); check that it belongs to this MR.")
-    own_ml = float(np.count_nonzero(sitk.GetArrayViewFromImage(mask) > 0)) * float(np.prod(mask.GetSpacing())) / 1000
-    kept_ml = float(np.count_nonzero(voxels)) * float(np.prod(mr.GetSpacing())) / 1000
-    if kept_ml < MIN_MASK_INSIDE_FRACTION * own_ml:
-        raise InputError(f"Only {kept_ml:.0f} of the mask's {own_ml:.0f} mL lie inside the MR's field of view: the mask "
-                         "belongs to another image or space. Give a mask drawn on this MR (or none).")
-    on_head = float(np.count_nonzero(voxels & head)) / float(np.count_nonzero(voxels))
-    if on_head < MIN_MASK_INSIDE_FRACTION:
-        raise InputError(f"Only {100 * on_head:.0f} % of the mask lies on the head in this MR: the mask belongs to "
-                         "another image or space. Give a mask drawn on this MR (or none).")
-    return on_grid
 
 
 def _left_right_axis(image: sitk.Image) -> int:

@@ -21,6 +21,7 @@ from MedSynthLib.overlays import add_color_legend, show_overlay, style_heat_map
 from MedSynthLib.volume_bridge import node_to_image
 from medsynth.domain import domain_summary
 from medsynth.io.dicom_export import DicomExportResult, export_sct_dicom
+from medsynth.io.guard import check_call_paths
 from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
 from medsynth.tasks.synthct import TASK, SynthCTResult, synth_ct
@@ -80,7 +81,10 @@ class SynthCTLogic:
 
     def exportDicom(self, sctVolume, outputFolder: str, referenceSeries: str | None = None,
                     overwrite: bool = False) -> DicomExportResult:
-        """Write the sCT node as a DICOM CT series marked synthetic, with the node's provenance."""
+        """Write the sCT node as a DICOM CT series marked synthetic, with the node's provenance.
+
+        The folders are checked by the command line's path guard first (``export-dicom``'s rules)."""
+        check_call_paths(inputs={"referenceSeries": referenceSeries}, out_dirs={"outputFolder": outputFolder})
         if sctVolume.GetAttribute(ATTRIBUTE_PREFIX + "Synthetic") != "YES":
             raise ValueError(f"'{sctVolume.GetName()}' is not a MedSynth synthetic CT; only synthetic CTs are exported here.")
         attributes = {key[len(ATTRIBUTE_PREFIX):]: value for key, value in provenance_attributes(sctVolume).items()}

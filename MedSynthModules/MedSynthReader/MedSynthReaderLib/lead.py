@@ -1,7 +1,9 @@
 """The study lead's side: build a session from folders, add readers, export answers, analyse.
 
 Thin over the engine (``medsynth.reading``), which blinds, orders, exports and computes the
-statistics; this file turns panel inputs into engine calls, runs the (slow) session build as a
+statistics; this file turns panel inputs into engine calls, checks their paths with the command
+line's guard (:func:`medsynth.io.guard.check_call_paths`: never over an input, never into a system
+location or under a file), runs the (slow) session build as a
 cancellable background job, and checks the inputs a GUI user can get wrong with messages that say
 which field to fix. Console use::
 
@@ -22,6 +24,7 @@ from typing import Mapping, Sequence
 
 from MedSynthLib.background import BackgroundJob
 from medsynth.errors import Cancelled
+from medsynth.io.guard import check_call_paths
 from medsynth.reading import (BuiltSession, SessionError, StudyAnalysis, StudyError, WindowLevel, add_reader,
                               analyze_session, blinding_warnings, build_session, default_key_path,
                               export_answers, format_summary, study_from_folders, write_report)
@@ -79,8 +82,11 @@ class LeadLogic:
             raise StudyError("Choose a new, empty folder for the session (the truth key is written beside it).")
         if windowLevel not in WINDOW_LEVEL_CHOICES:
             raise StudyError(f"Window/level {windowLevel!r}: choose one of {', '.join(WINDOW_LEVEL_CHOICES)}.")
+        named = generatorFolders(syntheticFolders)
+        check_call_paths(inputs={"realFolder": realFolder, **{f"syntheticFolders[{n}]": f for n, f in named.items()}},
+                         outputs={"keyPath": (keyPath, (".json",))}, out_dirs={"sessionDir": sessionDir})
         study = study_from_folders(
-            realFolder, generatorFolders(syntheticFolders), study_id=studyId or "reader-study", title=title,
+            realFolder, named, study_id=studyId or "reader-study", title=title,
             readers=list(readers), seed=seed, allow_revisit=allowRevisit, pair_by_name=pairByName,
             window_level=None if windowLevel == "auto" else WindowLevel(*WINDOW_LEVEL_PRESETS[windowLevel]))
         warnings = tuple(blinding_warnings(study))
@@ -109,6 +115,8 @@ class LeadLogic:
         """Write every reader's answers to ``destination`` (.csv or .json). Blinded (opaque ids only)
         unless ``withTruth``, which joins the truth key and needs it."""
         _require_session(sessionDir)
+        check_call_paths(inputs={"sessionDir": sessionDir, "keyPath": _key_input(sessionDir, keyPath)},
+                         outputs={"destination": (destination, (".csv", ".json"))})
         if withTruth:
             _require_key(sessionDir, keyPath, "Exporting with the truth")
         return export_answers(sessionDir, destination, key_path=keyPath, with_truth=withTruth, history=history)
@@ -119,9 +127,12 @@ class LeadLogic:
         beside the session folder, like the truth key)."""
         _require_session(sessionDir)
         _require_key(sessionDir, keyPath, "Analysis")
-        analysis = analyze_session(sessionDir, keyPath)
         folder = Path(os.path.abspath(sessionDir))
-        written = write_report(analysis, reportPath or folder.parent / f"{folder.name}{REPORT_SUFFIX}")
+        report = reportPath or folder.parent / f"{folder.name}{REPORT_SUFFIX}"
+        check_call_paths(inputs={"sessionDir": sessionDir, "keyPath": _key_input(sessionDir, keyPath)},
+                         outputs={"reportPath": (report, (".html", ".md", ".markdown"))})
+        analysis = analyze_session(sessionDir, keyPath)
+        written = write_report(analysis, report)
         return AnalysisOutcome(analysis, format_summary(analysis), analysis.verdict, tuple(written))
 
 
@@ -145,6 +156,12 @@ def _require_session(sessionDir: str | os.PathLike | None) -> None:
     if not sessionDir or not (Path(sessionDir) / SESSION_DB_NAME).is_file():
         raise SessionError(f"No reading session at {sessionDir or '(none chosen)'}: choose the session folder "
                            "(it holds session.sqlite).")
+
+
+def _key_input(sessionDir: str | os.PathLike, keyPath: str | os.PathLike | None) -> Path | None:
+    """The truth key as an input the path guard protects: the given one, or the default one when it exists."""
+    key = Path(keyPath) if keyPath else default_key_path(sessionDir)
+    return key if keyPath or key.is_file() else None
 
 
 def _require_key(sessionDir: str | os.PathLike, keyPath: str | os.PathLike | None, what: str) -> None:

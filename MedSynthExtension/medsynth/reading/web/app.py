@@ -10,6 +10,8 @@ the Slicer panel and a restarted server all see the same state.
 POSTs are CSRF-safe: they must carry ``Content-Type: application/json`` and the custom header
 ``X-MedSynth: 1`` (neither can be sent cross-site without a CORS preflight, which is never
 granted), and an ``Origin`` header, when present, must match the host.
+
+Each answer records how long the case was on screen (:mod:`medsynth.reading.web.timing`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from medsynth.reading import database as db
 from medsynth.reading.errors import AnswerError, SessionError
 from medsynth.reading.export import answer_table, answers_csv
 from medsynth.reading.session import ReadingSession
+from medsynth.reading.web.timing import ShownClock
 from medsynth.reading.web.tokens import LEAD, READER, Grant, lookup
 
 STATIC = Path(__file__).with_name("static")
@@ -51,6 +54,7 @@ def create_app(session: str | os.PathLike) -> Starlette:
     """The web reader over one session folder (the folder readers get; no key needed)."""
     database = db.resolve_database(session)
     session_dir = database.parent
+    clock = ShownClock()
 
     def grant_of(request: Request) -> Grant | None:
         conn = db.connect(database)
@@ -91,6 +95,8 @@ def create_app(session: str | os.PathLike) -> Starlette:
                 view = reading.go_to(int(position) - 1) if position else reading.next_case()
             except (ValueError, SessionError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=409)
+            if view is not None:
+                clock.shown(grant.reader_id, view.case_id)
             return JSONResponse(case_json(reading, view))
 
     async def image(request: Request) -> Response:
@@ -120,17 +126,19 @@ def create_app(session: str | os.PathLike) -> Starlette:
             return JSONResponse({"error": "cross-origin request refused"}, status_code=403)
         try:
             body = json.loads(await request.body())
-            case_id, answers = body["case_id"], body["answers"]
+            case_id, answers = str(body["case_id"]), body["answers"]
         except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": "body must be JSON {case_id, answers}"}, status_code=400)
+            return JSONResponse({"error": "body must be JSON {case_id, answers[, duration_s]}"}, status_code=400)
+        duration = clock.duration(grant.reader_id, case_id, body.get("duration_s"))
         with ReadingSession.open(session_dir, grant.reader_id) as reading:
             try:
-                reading.answer(str(case_id), answers)
+                reading.answer(case_id, answers, duration_s=duration)
             except AnswerError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             except SessionError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=409)
             done, total = reading.progress()
+        clock.answered(grant.reader_id, case_id)
         return JSONResponse({"saved": True, "answered": done, "total": total})
 
     async def lead(request: Request) -> Response:

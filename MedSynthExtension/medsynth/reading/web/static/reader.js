@@ -6,6 +6,7 @@ const token = location.pathname.split("/")[2];
 const api = (path) => `/api/${token}/${path}`;
 const nv = new niivue.Niivue({ show3Dcrosshair: false, backColor: [0, 0, 0, 1] });
 let state = null, answers = {}, marks = [], marking = false, activeLikert = null;
+let shownAt = null;  // performance.now() when the current case's image was on screen
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -27,11 +28,14 @@ async function load(position) {
   document.getElementById("progress").textContent = `${state.position} / ${state.total}`;
   answers = Object.assign({}, state.previous || {});
   marks = [];
+  shownAt = null;
   buildForm();
   await nv.loadVolumes([{ url: api(`image/${state.case_id}`), name: `${state.case_id}.nii` }]);
   nv.setSliceType(nv.sliceTypeMultiplanar);
   buildPresets();
   if (state.window != null) applyWindow(state.window, state.level);
+  shownAt = performance.now();
+  document.body.dataset.shown = String(state.position);
 }
 
 function applyWindow(window, level) {
@@ -114,7 +118,9 @@ nv.onLocationChange = (data) => {
 };
 
 async function submit() {
-  const body = JSON.stringify({ case_id: state.case_id, answers });
+  // the server keeps this only if it is no longer than its own measure
+  const duration_s = shownAt === null ? null : (performance.now() - shownAt) / 1000;
+  const body = JSON.stringify({ case_id: state.case_id, answers, duration_s });
   const response = await fetch(api("answer"), {
     method: "POST", body, headers: { "Content-Type": "application/json", "X-MedSynth": "1" },
   });
