@@ -30,6 +30,8 @@ def test_markdown_table_has_one_row_per_scan():
              "artefact": "none", "top_ml": None, "top_on_reference": None},
             {"scan": "b", "role": "untouched", "content": "glioma", "findings": 2, "total_ml": 40.0,
              "artefact": "none", "top_ml": 30.0, "top_on_reference": True, "auroc_model": 0.9,
-             "auroc_baseline": 0.6, "auprc_model": 0.3, "auprc_baseline": 0.1}]
+             "auroc_baseline": 0.6, "auprc_model": 0.3, "auprc_baseline": 0.1, "other_ml": 10.0, "dice": 0.5,
+             "false_findings": 1}]
     lines = markdown_table(rows).splitlines()
-    assert len(lines) == 4 and "| b | untouched | glioma | 2 | 40.0 | 30.0 | yes | none | 0.9 / 0.6 | 0.3 / 0.1 |" in lines
+    assert len(lines) == 4
+    assert "| b | untouched | glioma | 2 | 40.0 | 30.0 | yes | 10.0 | none | 0.9 / 0.6 | 0.3 / 0.1 | 0.5 | 1 |" in lines

@@ -144,13 +144,13 @@ def test_cli_refuses_bad_requests_before_working(stroke_t1, tmp_path, capsys):
     assert "Input not found" in capsys.readouterr().err
 
 
-def test_the_same_scan_twice_gives_byte_identical_outputs(shared_data, tmp_path):
+def test_the_same_scan_twice_gives_byte_identical_outputs(test_data, tmp_path):
     """Two separate CLI processes (outside batch mode, so ITK would be free to use every core) on
-    the clinical scan with skull: the heat map and the findings must match byte for byte."""
+    the committed clinical scan with skull: the heat map and the findings must match byte for byte."""
     import subprocess
     import sys
 
-    scan = shared_data / "head_mr_skull" / "MR.nii.gz"
+    scan = test_data / "head_mr_skull_2mm.nii.gz"
     outputs = []
     for run in ("a", "b"):
         heat, findings = tmp_path / f"heat_{run}.nii.gz", tmp_path / f"findings_{run}.json"

@@ -31,7 +31,7 @@ from medsynth.models import ModelEntry, ModelRegistry
 from medsynth.provenance import ATTRIBUTE_PREFIX
 from medsynth.runtime import OnnxGenerator
 from medsynth.domain import domain_summary
-from medsynth.tasks.anomaly.task import AnomalyResult, anomaly_map
+from medsynth.tasks.anomaly.task import PROBABILITY_UNITS, AnomalyResult, anomaly_map
 from medsynth.tasks.anomaly.artefacts import ArtefactVerdict
 from medsynth.tasks.anomaly.findings import Finding, label_findings
 
@@ -118,7 +118,8 @@ class AnomalyLogic:
         """Nodes for an engine result computed on ``inputVolume``'s image (e.g. by a script or the CLI)."""
         scene = inputVolume.GetScene()
         heat = add_output_volume(result.score, inputVolume, "anomaly map", result.provenance)
-        peak = max(float(heat.GetImageData().GetScalarRange()[1]), result.threshold + 1.0)
+        peak = (1.0 if result.score_units == PROBABILITY_UNITS
+                else max(float(heat.GetImageData().GetScalarRange()[1]), result.threshold + 1.0))
         style_heat_map(heat, (0.0, peak), threshold=result.threshold)
         show_overlay(inputVolume, heat, opacity=opacity)
         add_color_legend(heat, f"anomaly score ({result.score_units})")

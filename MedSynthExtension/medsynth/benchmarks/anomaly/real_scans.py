@@ -109,6 +109,9 @@ def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) ->
         brain = sitk.GetArrayFromImage(result.brain_mask) > 0
         labels = sitk.GetArrayFromImage(result.finding_labels)
         row["reference_ml"] = round(float(outline.sum() * np.prod(image.GetSpacing()) / 1000), 1)
+        touching = set(np.unique(labels[outline & (labels > 0)]).tolist())
+        row["dice"] = round(float(2 * ((labels > 0) & outline).sum() / max((labels > 0).sum() + outline.sum(), 1)), 3)
+        row["false_findings"] = len([f for f in result.findings if f.id not in touching])
         if result.findings:
             row["top_on_reference"] = bool(outline[labels == top.id].any())
             row["other_ml"] = round(sum(f.volume_ml for f in result.findings if f.id != top.id), 1)
@@ -122,15 +125,17 @@ def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) ->
 
 def markdown_table(rows: list[dict]) -> str:
     """The rows as a Markdown table (the README and model-card form)."""
-    head = ("| scan | role | content | findings | total mL | top mL | top on reference | artefact | "
-            "AUROC model / z-score | AUPRC model / z-score |\n|---|---|---|---:|---:|---:|---|---|---|---|")
+    head = ("| scan | role | content | findings | total mL | top mL | top on reference | other mL | artefact | "
+            "AUROC model / z-score | AUPRC model / z-score | Dice | false findings |\n"
+            "|---|---|---|---:|---:|---:|---|---:|---|---|---|---:|---:|")
     lines = [head]
     for r in rows:
         auroc = f"{r['auroc_model']} / {r['auroc_baseline']}" if "auroc_model" in r else ""
         auprc = f"{r['auprc_model']} / {r['auprc_baseline']}" if "auprc_model" in r else ""
         on = "" if r["top_on_reference"] is None else ("yes" if r["top_on_reference"] else "no")
         lines.append(f"| {r['scan']} | {r['role']} | {r['content']} | {r['findings']} | {r['total_ml']} | "
-                     f"{r['top_ml'] or ''} | {on} | {r['artefact']} | {auroc} | {auprc} |")
+                     f"{r['top_ml'] or ''} | {on} | {r.get('other_ml', '')} | {r['artefact']} | {auroc} | {auprc} | "
+                     f"{r.get('dice', '')} | {r.get('false_findings', '')} |")
     return "\n".join(lines)
 
 
