@@ -134,3 +134,26 @@ def test_random_readers_coverage_and_the_bound_against_the_margin():
 def test_too_few_cases_of_a_class_is_refused():
     with pytest.raises(ValueError, match="two real and two synthetic"):
         obuchowski_rockette([True, False, False], [[1, 0, 0]])
+
+
+def test_or_interval_equals_dbm_with_normalised_pseudovalues():
+    """Hillis et al. 2005/2008: OR with jackknife covariances and DBM on normalised jackknife
+    pseudovalues give the same single-test interval. DBM here is computed independently: a
+    readers × cases ANOVA of the pseudovalues, SE² = (MS(R) + max(MS(C) - MS(R×C), 0)) / (r K)."""
+    rng = np.random.default_rng(8)
+    labels = [True] * 15 + [False] * 18
+    skill = np.array([0.2, 0.6, 1.0, 1.4, 1.8])[:, None]  # readers differ: MS(R) well above its floor
+    scores = np.array(labels, dtype=float)[None, :] * skill + rng.normal(0, 1, (5, 33))
+    result = obuchowski_rockette(labels, scores)
+    aucs, loo = jackknife_aucs(labels, scores)
+    r, k = loo.shape
+    pseudo = k * aucs[:, None] - (k - 1) * loo
+    pseudo += (aucs - pseudo.mean(axis=1))[:, None]  # normalised: each reader's mean pseudovalue is its AUC
+    grand, by_reader, by_case = pseudo.mean(), pseudo.mean(axis=1), pseudo.mean(axis=0)
+    ms_r = k * np.sum((by_reader - grand) ** 2) / (r - 1)
+    ms_c = r * np.sum((by_case - grand) ** 2) / (k - 1)
+    ms_rc = np.sum((pseudo - by_reader[:, None] - by_case[None, :] + grand) ** 2) / ((r - 1) * (k - 1))
+    se = np.sqrt((ms_r + max(ms_c - ms_rc, 0)) / (r * k))
+    df = (ms_r + max(ms_c - ms_rc, 0)) ** 2 / (ms_r ** 2 / (r - 1))
+    assert not result.reader_floor
+    assert (result.standard_error, result.df) == pytest.approx((se, df), rel=1e-9)

@@ -90,3 +90,18 @@ def test_without_two_cases_of_each_kind_there_is_no_interval(tmp_path):
     result = analyze_session(built.session_dir)
     assert result.reader_auc is None
     assert result.criteria[0].passed is None and "fewer than two" in result.criteria[0].detail
+
+
+def test_auc_criterion_is_validated_and_described():
+    from medsynth.reading.errors import StudyError
+    from medsynth.reading.study import parse_study
+
+    case = [{"id": "c", "image": "x.nii.gz", "truth": "real"}]
+    with pytest.raises(StudyError, match="'margin' must be a number between 0.5 and 1"):
+        parse_study({"study_id": "s", "cases": case, "acceptance": [{"type": "auc_below_margin", "margin": 1.5}]},
+                    check_images=False)
+    study = parse_study({"study_id": "s", "cases": case, "acceptance": [{"type": "auc_below_margin"}]},
+                        check_images=False)
+    assert study.acceptance[0].to_dict() == {"type": "auc_below_margin", "scope": "pooled", "margin": 0.6,
+                                             "confidence": 0.95}
+    assert "Obuchowski–Rockette" in study.acceptance[0].describe()

@@ -77,13 +77,15 @@ def check_call_paths(inputs: Mapping[str, str | os.PathLike | None] | None = Non
 
 def check_output_folder(output_dir: str | os.PathLike, input_dir: str | os.PathLike) -> None:
     """For library callers (batch, the Slicer logic): refuse an output folder that is, holds or lies in the input folder."""
-    check_call_paths(inputs={"input folder": input_dir}, out_dirs={"output folder": output_dir})
+    _check_output_dir("output folder", Path(output_dir), [("input folder", Path(input_dir))])
 
 
 def check_output_file(output: str | os.PathLike, inputs: Sequence[str | os.PathLike],
                       suffixes: tuple[str, ...] = IMAGE_OUTPUT) -> None:
     """For library callers: refuse writing ``output`` over any of ``inputs`` or where it cannot be written."""
-    check_call_paths(inputs={f"input {i + 1}": p for i, p in enumerate(inputs)}, outputs={"output": (output, suffixes)})
+    path = Path(output)
+    _check_output_file("output", path, suffixes)
+    _check_distinct("output", path, [("input", Path(p)) for p in inputs], [])
 
 
 def _value(args: argparse.Namespace, name: str) -> str | None:
