@@ -1,0 +1,74 @@
+"""Real images that travel with the repository, for tests that need more than one file of a kind.
+
+Sources: the files committed under ``Testing/data`` (see its README) and the templates inside the
+packages ``Testing/requirements.txt`` installs (nilearn's MNI152 2009a, pydeface's mean head), so
+that a fresh clone without ``../shared`` runs these tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from medsynth.io import read_image
+from medsynth.sample_data import mni152_t1_path
+
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def mean_head_path() -> Path:
+    """pydeface's mean whole-head T1 (skull and face kept)."""
+    import pydeface
+
+    return Path(pydeface.__file__).parent / "data" / "mean_reg2mean.nii.gz"
+
+
+def on_2mm_grid(image: sitk.Image) -> sitk.Image:
+    """``image`` linearly resampled to 2 mm on its own origin and direction (the size of the other test scans)."""
+    size = [round(n * s / 2.0) for n, s in zip(image.GetSize(), image.GetSpacing())]
+    resampled = sitk.Resample(sitk.Cast(image, sitk.sitkFloat32), size, sitk.Transform(), sitk.sitkLinear,
+                              image.GetOrigin(), (2.0,) * 3, image.GetDirection(), 0.0, sitk.sitkFloat32)
+    return sitk.Cast(sitk.Round(resampled), sitk.sitkInt16)
+
+
+def t1_cohort() -> dict[str, sitk.Image]:
+    """Four real T1 volumes from four sources, at 2 mm, by a case name that says where each is from:
+    a mean head, one person's whole head, another person's brain-extracted stroke scan, the MNI152 brain."""
+    return {
+        "sub01-mean_head": on_2mm_grid(read_image(mean_head_path())),
+        "sub02-head_mr_skull": read_image(TEST_DATA / "head_mr_skull_2mm.nii.gz"),
+        "sub03-stroke": read_image(TEST_DATA / "stroke_2mm" / "T1.nii.gz"),
+        "sub04-mni152": on_2mm_grid(read_image(mni152_t1_path())),
+    }
+
+
+def centre_crop(image: sitk.Image, edge: int) -> sitk.Image:
+    """The ``edge``³-voxel block at the centre of ``image`` (same spacing and direction)."""
+    start = [(n - edge) // 2 for n in image.GetSize()]
+    return sitk.RegionOfInterest(image, [edge] * 3, start)
+
+
+def coarse_muse_labels(t1: sitk.Image) -> sitk.Image:
+    """A coarse MUSE-numbered label map of the committed head T1 ``t1`` (any grid of that scan):
+    its own brain mask (Seg3D, drawn for this person), split by intensity into white matter (81),
+    cortex (100) and lateral ventricles (51), with a hippocampus (47/48) ball each side of the
+    centre. Enough to lay out regions for the future-MRI chain; not an anatomical parcellation."""
+    brain = sitk.Resample(read_image(TEST_DATA / "head_mr_skull" / "Brain.nrrd"), t1, sitk.Transform(),
+                          sitk.sitkNearestNeighbor, 0)
+    inside = sitk.GetArrayFromImage(brain) > 0
+    voxels = sitk.GetArrayFromImage(t1)
+    dark, bright = np.percentile(voxels[inside], [15, 60])
+    values = np.zeros(voxels.shape, np.uint8)
+    values[inside] = 100
+    values[inside & (voxels >= bright)] = 81
+    values[inside & (voxels < dark)] = 51
+    centre = np.argwhere(inside).mean(axis=0)
+    grid = np.indices(voxels.shape).transpose(1, 2, 3, 0)
+    for side, label in ((-12, 47), (12, 48)):
+        ball = np.linalg.norm(grid - (centre + (-6, 0, side)), axis=-1) <= 3
+        values[ball & inside] = label
+    labels = sitk.GetImageFromArray(values)
+    labels.CopyInformation(t1)
+    return labels
