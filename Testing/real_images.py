@@ -7,22 +7,30 @@ that a fresh clone without ``../shared`` runs these tests.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 from medsynth.io import read_image
-from medsynth.sample_data import mni152_t1_path
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
+#: (package, file inside it) of the package-shipped real images.
+MNI152_T1 = ("nilearn", "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz")
+MEAN_HEAD = ("pydeface", "data/mean_reg2mean.nii.gz")
+NIBABEL_4D = ("nibabel", "tests/data/example4d.nii.gz")
 
 
-def mean_head_path() -> Path:
-    """pydeface's mean whole-head T1 (skull and face kept)."""
-    import pydeface
-
-    return Path(pydeface.__file__).parent / "data" / "mean_reg2mean.nii.gz"
+def package_file(package: str, inner: str) -> Path:
+    """A data file shipped inside an installed package (``Testing/requirements.txt`` installs it)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"{package} is not installed (pip install -r Testing/requirements.txt)")
+    path = Path(spec.origin).parent / inner
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the installed {package}")
+    return path
 
 
 def on_2mm_grid(image: sitk.Image) -> sitk.Image:
@@ -37,10 +45,10 @@ def t1_cohort() -> dict[str, sitk.Image]:
     """Four real T1 volumes from four sources, at 2 mm, by a case name that says where each is from:
     a mean head, one person's whole head, another person's brain-extracted stroke scan, the MNI152 brain."""
     return {
-        "sub01-mean_head": on_2mm_grid(read_image(mean_head_path())),
+        "sub01-mean_head": on_2mm_grid(read_image(package_file(*MEAN_HEAD))),
         "sub02-head_mr_skull": read_image(TEST_DATA / "head_mr_skull_2mm.nii.gz"),
         "sub03-stroke": read_image(TEST_DATA / "stroke_2mm" / "T1.nii.gz"),
-        "sub04-mni152": on_2mm_grid(read_image(mni152_t1_path())),
+        "sub04-mni152": on_2mm_grid(read_image(package_file(*MNI152_T1))),
     }
 
 
