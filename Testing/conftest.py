@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from medsynth.sample_data import shared_data_dir
+from real_images import MEAN_HEAD, MNI152_T1, NIBABEL_4D, TEST_DATA, package_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TEST_DATA = REPO_ROOT / "Testing" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -20,32 +19,28 @@ def test_data() -> Path:
 
 
 def _package_file(package: str, inner: str) -> Path:
-    """A data file shipped inside an installed package (the test requirements install it)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        pytest.skip(f"{package} is not installed (pip install -r Testing/requirements.txt)")
-    path = Path(spec.origin).parent / inner
-    if not path.is_file():
-        pytest.skip(f"{path} is missing from the installed {package}")
-    return path
+    try:
+        return package_file(package, inner)
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
 
 
 @pytest.fixture(scope="session")
 def mni152_t1_file() -> Path:
     """nilearn's MNI152 2009a T1: a real skull-stripped brain template, 1 mm."""
-    return _package_file("nilearn", "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz")
+    return _package_file(*MNI152_T1)
 
 
 @pytest.fixture(scope="session")
 def nibabel_example_4d() -> Path:
     """nibabel's example 4D NIfTI (a real functional series, 2 volumes), from its test data."""
-    return _package_file("nibabel", "tests/data/example4d.nii.gz")
+    return _package_file(*NIBABEL_4D)
 
 
 @pytest.fixture(scope="session")
 def mean_head_file() -> Path:
     """pydeface's mean whole-head T1 (skull and face kept), from other scanners than any training data."""
-    return _package_file("pydeface", "data/mean_reg2mean.nii.gz")
+    return _package_file(*MEAN_HEAD)
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +48,8 @@ def shared_data() -> Path:
     """The real-image corpus; tests needing it skip (with the reason) on a machine without it."""
     found = shared_data_dir()
     if found is None:
-        pytest.skip("real sample data not found: set MEDSYNTH_SHARED_DATA or place shared/data beside the checkout")
+        pytest.skip("needs the real-image corpus, whose IXI (CC BY-SA) and SPM (GPL) files cannot travel with this "
+                    "repository: set MEDSYNTH_SHARED_DATA or place shared/data beside the checkout")
     return found
 
 

@@ -1,19 +1,19 @@
 """Constants shared by the batch tests and their fixtures."""
 
-#: Real IXI subjects in the cohort (2 mm T1, ~1 s each through demo-edges on 2 cores).
+#: Real T1 volumes in the cohort (2 mm, ~1 s each through demo-edges on 2 cores; see real_images.t1_cohort).
 N_SUBJECTS = 4
 #: DICOM slices of the series folder case (a slab is enough to exercise series reading).
 N_DICOM_SLICES = 24
-#: Sorts between the 2nd and 3rd subject, so the failure is in the middle of the batch.
-CORRUPT_NAME = "IXI013-corrupt.nii.gz"
+#: Sorts third (after the DICOM folder case and the first subject), so the failure is in the middle of the batch.
+CORRUPT_NAME = "sub01x-corrupt.nii.gz"
 DICOM_CASE = "dicom_series"
 
 
-def install_anomaly_test_model(folder, templates) -> None:
+def install_anomaly_test_model(folder) -> None:
     """A real ONNX anomaly model in ``folder`` with the task's contract (7 outputs on the 2 mm MNI
-    grid): reconstruction = the input, and constant population maps made from the MNI templates in
-    ``templates`` (avg152T1 as template and healthy mean, grey+white+CSF priors as brain prior).
-    Not a useful detector; it exercises the whole anomaly chain (registration included)."""
+    grid): reconstruction = the input, and constant population maps made from nilearn's MNI152 2009a
+    templates resampled onto that grid (the T1 as template and healthy mean, grey+white matter as
+    brain prior). Not a useful detector; it exercises the whole anomaly chain (registration included)."""
     import copy
     import json
 
@@ -23,15 +23,18 @@ def install_anomaly_test_model(folder, templates) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     from medsynth.models import sha256_of
-    from medsynth.tasks.anomaly.space import MAP_CHANNELS, MNI_SIZE_XYZ, OUTPUT_NAMES
+    from medsynth.sample_data import mni152_t1_path
+    from medsynth.tasks.anomaly.space import MAP_CHANNELS, MNI_SIZE_XYZ, OUTPUT_NAMES, mni_reference
     from model_factory import BASE_CARD
 
     def load(name):
-        return sitk.GetArrayFromImage(sitk.ReadImage(str(templates / f"{name}.nii.gz"))).astype(np.float32)
+        image = sitk.ReadImage(str(mni152_t1_path().with_name(f"mni_icbm152_{name}_tal_nlin_sym_09a_converted.nii.gz")))
+        on_grid = sitk.Resample(sitk.Cast(image, sitk.sitkFloat32), mni_reference(), sitk.Transform(), sitk.sitkLinear)
+        return sitk.GetArrayFromImage(on_grid)
 
-    template = load("avg152T1")
+    template = load("t1")
     template /= np.percentile(template[template > 0], 99)
-    prior = np.clip(load("scgrey") + load("scwhite") + load("sccsf"), 0, 1)
+    prior = np.clip((load("gm") + load("wm")) / 255.0, 0, 1)
     maps = {"template": template, "brain_prior": prior, "residual_mean": np.zeros_like(template),
             "residual_sd": np.full_like(template, 0.05), "intensity_mean": template,
             "intensity_sd": np.full_like(template, 0.1)}

@@ -1,5 +1,5 @@
-"""Fixtures for batch tests: a small real cohort (IXI T1 files, a DICOM series folder, one corrupt
-file in the middle), a local Dask cluster started once per module, and small test models."""
+"""Fixtures for batch tests: a small real cohort (T1 files from four sources, a DICOM series folder,
+one corrupt file in the middle), a local Dask cluster started once per module, and small test models."""
 
 from __future__ import annotations
 
@@ -13,32 +13,37 @@ from batch_helpers import (CORRUPT_NAME, DICOM_CASE, N_DICOM_SLICES, N_SUBJECTS,
                            install_future_test_model)
 from medsynth.models import ModelRegistry
 from model_factory import install_model, pointwise_graph
+from real_images import centre_crop, t1_cohort
 
 
 @pytest.fixture(scope="session")
-def cohort(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Input folder: N_SUBJECTS IXI T1 files, one DICOM series folder and one corrupt file."""
+def real_t1s() -> dict[str, sitk.Image]:
+    return t1_cohort()
+
+
+@pytest.fixture(scope="session")
+def cohort(real_t1s, test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Input folder: N_SUBJECTS real T1 files, one DICOM series folder and one corrupt file."""
     root = tmp_path_factory.mktemp("cohort")
-    subjects = sorted((shared_data / "subjects_t1").glob("IXI*-T1_ds.nii.gz"))[:N_SUBJECTS]
-    assert len(subjects) == N_SUBJECTS
-    for path in subjects:
-        shutil.copy2(path, root / path.name)
+    assert len(real_t1s) == N_SUBJECTS
+    for name, image in real_t1s.items():
+        sitk.WriteImage(image, str(root / f"{name}.nii.gz"))
     (root / CORRUPT_NAME).write_bytes(b"this is not a NIfTI file\n" * 64)
     series = root / DICOM_CASE
     series.mkdir()
-    for path in sorted((shared_data / "dicom_mr_series").glob("*.dcm"))[:N_DICOM_SLICES]:
+    for path in sorted((test_data / "dicom_mr_series_small").glob("*.dcm"))[:N_DICOM_SLICES]:
         shutil.copy2(path, series / path.name)
     (root / "notes.txt").write_text("not an image: ignored by case discovery\n")
     return root
 
 
 @pytest.fixture(scope="session")
-def small_cohort(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three real T1 volumes cropped to 40³ voxels (fast enough to run many times)."""
+def small_cohort(real_t1s, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three real T1 volumes cropped to their central 40³ voxels (fast enough to run many times); the
+    second is one person's whole head, whose central crop holds no air."""
     root = tmp_path_factory.mktemp("small")
-    for path in sorted((shared_data / "subjects_t1").glob("IXI*-T1_ds.nii.gz"))[:3]:
-        image = sitk.ReadImage(str(path))
-        sitk.WriteImage(image[40:80, 40:80, 25:65], str(root / path.name.replace("-T1_ds", "")))
+    for name in ("sub01-mean_head", "sub02-head_mr_skull", "sub03-stroke"):
+        sitk.WriteImage(centre_crop(real_t1s[name], 40), str(root / f"{name}.nii.gz"))
     return root
 
 
@@ -84,8 +89,8 @@ def test_registry(test_models_dir: Path) -> ModelRegistry:
 
 
 @pytest.fixture(scope="session")
-def anomaly_registry(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
+def anomaly_registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
     """A registry holding 'anomaly-test' (see :func:`batch_helpers.install_anomaly_test_model`)."""
     root = tmp_path_factory.mktemp("anomaly_models")
-    install_anomaly_test_model(root / "anomaly-test", shared_data / "templates")
+    install_anomaly_test_model(root / "anomaly-test")
     return ModelRegistry([("test", root)])

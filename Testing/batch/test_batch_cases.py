@@ -18,13 +18,13 @@ def _volume(path: Path) -> None:
     sitk.WriteImage(sitk.GetImageFromArray(np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)), str(path))
 
 
-def test_cases_are_files_and_dicom_folders_with_ids_from_their_names(shared_data, tmp_path):
+def test_cases_are_files_and_dicom_folders_with_ids_from_their_names(test_data, tmp_path):
     root = tmp_path / "in"
     for name in ("a.nii.gz", "b.nrrd", "site2/c.mha", ".hidden.nii.gz", "out/old_result.nii.gz"):
         _volume(root / name)
     series = root / "patient7" / "MR_T1"
     series.mkdir(parents=True)
-    for index, path in enumerate(sorted((shared_data / "dicom_mr_series").glob("*.dcm"))[:3]):
+    for index, path in enumerate(sorted((test_data / "dicom_mr_series_small").glob("*.dcm"))[:3]):
         shutil.copy(path, series / f"IM{index:04d}")  # no ending: recognised by the DICM magic
     (root / "patient7" / "report.txt").write_text("x" * 200)
     cases = discover_cases(root, exclude=[root / "out"])

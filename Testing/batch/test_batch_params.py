@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import SimpleITK as sitk
 
 from medsynth.batch import DONE, FAILED, run_batch
 from medsynth.errors import InputError
+from real_images import coarse_muse_labels
 
 
 def _case_ids(folder: Path) -> list[str]:
@@ -89,15 +89,13 @@ def test_synth_ct_adapter_writes_sct_and_per_case_uncertainty(small_cohort, test
     assert (sct > -1024).all()  # a crop from inside the head: no voxel of it is outside the MR's outline (no air)
 
 
-def test_predict_future_adapter_with_per_case_conditions_and_parcellation(shared_data, test_registry, tmp_path):
-    subjects = sorted((shared_data / "subjects_t1").glob("IXI*-T1_ds.nii.gz"))[:2]
+def test_predict_future_adapter_with_per_case_conditions_and_parcellation(real_t1s, test_registry, tmp_path):
+    with_labels, without_labels = "sub02-head_mr_skull", "sub03-stroke"
     (tmp_path / "t1").mkdir()
-    for path in subjects:
-        shutil.copy2(path, tmp_path / "t1" / path.name)
-    with_labels, without_labels = (p.name[: -len(".nii.gz")] for p in subjects)
+    for name in (with_labels, without_labels):
+        sitk.WriteImage(real_t1s[name], str(tmp_path / "t1" / f"{name}.nii.gz"))
     (tmp_path / "labels").mkdir()
-    parcellation = shared_data / "subjects_t1" / "dlmuse" / f"{with_labels}_DLMUSE.nii.gz"
-    shutil.copy2(parcellation, tmp_path / "labels" / "a.nii.gz")
+    sitk.WriteImage(coarse_muse_labels(real_t1s[with_labels]), str(tmp_path / "labels" / "a.nii.gz"))
     table = tmp_path / "subjects.csv"
     table.write_text(f"case_id,age,sex,diagnosis,years,labels\n{with_labels},62,M,MCI,4,labels/a.nii.gz\n"
                      f"{without_labels},47,F,CN,,\n")

@@ -13,7 +13,7 @@ from medsynth.domain import OutsideDomainError
 from medsynth.errors import InputError
 from medsynth.io import read_image
 from medsynth.tasks.future import predict_future
-
+from real_images import coarse_muse_labels
 
 
 @pytest.fixture(scope="module")
@@ -23,27 +23,8 @@ def t1(test_data):
 
 
 @pytest.fixture(scope="module")
-def coarse_labels(test_data, t1):
-    """A coarse MUSE-numbered label map of ``t1``: its own brain mask (Seg3D, drawn for this person),
-    split by intensity into white matter (81), cortex (100) and lateral ventricles (51), with a
-    hippocampus (47/48) ball each side. Enough to lay out regions; not an anatomical parcellation."""
-    brain = sitk.Resample(read_image(test_data / "head_mr_skull" / "Brain.nrrd"), t1, sitk.Transform(),
-                          sitk.sitkNearestNeighbor, 0)
-    inside = sitk.GetArrayFromImage(brain) > 0
-    voxels = sitk.GetArrayFromImage(t1)
-    dark, bright = np.percentile(voxels[inside], [15, 60])
-    values = np.zeros(voxels.shape, np.uint8)
-    values[inside] = 100
-    values[inside & (voxels >= bright)] = 81
-    values[inside & (voxels < dark)] = 51
-    centre = np.argwhere(inside).mean(axis=0)
-    grid = np.indices(voxels.shape).transpose(1, 2, 3, 0)
-    for side, label in ((-12, 47), (12, 48)):
-        ball = np.linalg.norm(grid - (centre + (-6, 0, side)), axis=-1) <= 3
-        values[ball & inside] = label
-    labels = sitk.GetImageFromArray(values)
-    labels.CopyInformation(t1)
-    return labels
+def coarse_labels(t1):
+    return coarse_muse_labels(t1)
 
 
 @pytest.mark.parametrize("conditions, message", [

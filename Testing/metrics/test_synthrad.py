@@ -176,11 +176,11 @@ def test_ssim_map_matches_skimage_before_masking_and_cropping():
     np.testing.assert_allclose(ssim_map(x, y, 4024.0), expected, rtol=0, atol=1e-12)
 
 
-def test_ssim_2023_matches_the_official_float32_skimage_pipeline_on_real_ct(shared_data):
+def test_ssim_2023_matches_the_official_float32_skimage_pipeline_on_real_ct(test_data):
     from scipy.ndimage import gaussian_filter
     from skimage.util import crop
 
-    ct = sitk.GetArrayFromImage(sitk.ReadImage(str(shared_data / "ct_head" / "cranium_ct.nii.gz")))[30:70, 60:180, 60:180]
+    ct = sitk.GetArrayFromImage(sitk.ReadImage(str(test_data / "scct_hu.nii.gz")))[25:65, 10:100, 5:86]  # head CT template
     sct = gaussian_filter(ct.astype(np.float32), 1.0) + np.random.default_rng(0).normal(0, 25, ct.shape).astype(np.float32)
     mask = (ct > -500).astype(np.uint8)
     # The official 2023 steps, in the official dtype (float32 throughout, skimage filters included).

@@ -7,13 +7,10 @@ import SimpleITK as sitk
 
 from medsynth.errors import Cancelled, InputError
 
-SUBJECT = "IXI048-HH-1326"
-
-
-def _load_t1(headless, shared_data):
+def _load_t1(headless, test_data):
     from MedSynthLib.scene_files import load_volume
 
-    return load_volume(headless.scene, shared_data / "subjects_t1" / f"{SUBJECT}-T1_ds.nii.gz", "T1")
+    return load_volume(headless.scene, test_data / "head_mr_skull_2mm.nii.gz", "T1")
 
 
 def _voxels(node):
@@ -22,14 +19,14 @@ def _voxels(node):
     return sitk.GetArrayFromImage(node_to_image(node))
 
 
-def test_prediction_survives_a_scene_save_and_reload(headless, shared_data, tmp_path):
+def test_prediction_survives_a_scene_save_and_reload(headless, test_data, tmp_path):
     from MedSynthFutureLib.future_logic import CHANGE_MAP_TITLE, FutureLogic
     from MedSynthFutureLib.volume_table import table_rows
     from MedSynthLib.scene_files import load_bundle, save_bundle
     from medsynth.tasks.future_volumes import REPORTED_REGIONS
 
     headless.slice_logic("Red")  # a slice view, whose composite node the overlay must set
-    t1 = _load_t1(headless, shared_data)
+    t1 = _load_t1(headless, test_data)
     before = _voxels(t1).copy()
     nodes = FutureLogic().runPrediction(t1, 72.0, "F", "AD", 3.0, timepoints=2)
     sequence, browser, change_map, table = nodes.sequence, nodes.browser, nodes.change_map, nodes.table
@@ -103,19 +100,19 @@ def test_condition_fields_are_checked_against_the_card():
     assert logic.problem(None, 72.0, "F", "MCI", 3.0, 1) == "Select the T1 volume."
 
 
-def test_invalid_conditions_are_refused_before_anything_runs(headless, shared_data):
+def test_invalid_conditions_are_refused_before_anything_runs(headless, test_data):
     from MedSynthFutureLib.future_logic import FutureLogic
 
-    t1 = _load_t1(headless, shared_data)
+    t1 = _load_t1(headless, test_data)
     with pytest.raises(InputError, match="age"):
         FutureLogic().startPrediction(t1, 20.0, "M", "CN", 2.0)
     assert headless.scene.GetNodesByClass("vtkMRMLSequenceNode").GetNumberOfItems() == 0
 
 
-def test_cancelled_prediction_adds_nothing(headless, shared_data):
+def test_cancelled_prediction_adds_nothing(headless, test_data):
     from MedSynthFutureLib.future_logic import FutureLogic
 
-    t1 = _load_t1(headless, shared_data)
+    t1 = _load_t1(headless, test_data)
     job = FutureLogic().startPrediction(t1, 72.0, "M", "MCI", 4.0, timepoints=4)
     job.cancel()
     job.start()

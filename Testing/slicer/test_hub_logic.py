@@ -6,12 +6,12 @@ import numpy as np
 import SimpleITK as sitk
 
 
-def test_run_model_on_a_real_volume_adds_a_styled_synthetic_overlay(headless, shared_data):
+def test_run_model_on_a_real_volume_adds_a_styled_synthetic_overlay(headless, test_data):
     from MedSynthLib.hub_logic import HubLogic
     from MedSynthLib.scene_files import load_volume
     from MedSynthLib.volume_bridge import node_to_image
 
-    volume = load_volume(headless.scene, shared_data / "head_mr_skull" / "MR.nii.gz", "MR")
+    volume = load_volume(headless.scene, test_data / "head_mr_skull_2mm.nii.gz", "MR")
     before = sitk.GetArrayFromImage(node_to_image(volume)).copy()
     logic = HubLogic()
     assert "demo-edges" in [entry.card.id for entry in logic.models()]

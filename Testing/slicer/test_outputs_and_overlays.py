@@ -12,11 +12,11 @@ PROVENANCE = Provenance(model_id="demo-edges", model_version="1.0.0", model_sha2
                         parameters={"overlap": 0.25, "note": "ünïcode & <xml>"})
 
 
-def _input_in_study(headless, shared_data):
+def _input_in_study(headless, test_data):
     import slicer
     from MedSynthLib.scene_files import load_volume
 
-    node = load_volume(headless.scene, shared_data / "head_mr_skull" / "MR.nii.gz", "Patient MR")
+    node = load_volume(headless.scene, test_data / "head_mr_skull_2mm.nii.gz", "Patient MR")
     hierarchy = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(headless.scene)
     patient = hierarchy.CreateSubjectItem(hierarchy.GetSceneItemID(), "Patient 1")
     study = hierarchy.CreateStudyItem(patient, "Study 2026")
@@ -24,11 +24,11 @@ def _input_in_study(headless, shared_data):
     return node, hierarchy, study
 
 
-def test_output_is_marked_synthetic_and_filed_under_the_input_study(headless, shared_data):
+def test_output_is_marked_synthetic_and_filed_under_the_input_study(headless, test_data):
     from MedSynthLib.outputs import add_output_volume, provenance_attributes
     from MedSynthLib.volume_bridge import node_to_image
 
-    node, hierarchy, study = _input_in_study(headless, shared_data)
+    node, hierarchy, study = _input_in_study(headless, test_data)
     before = sitk.GetArrayFromImage(node_to_image(node)).copy()
     output = add_output_volume(node_to_image(node) * 2, node, "sCT", PROVENANCE)
     assert output.GetName() == "Patient MR sCT (synthetic)"
@@ -40,25 +40,25 @@ def test_output_is_marked_synthetic_and_filed_under_the_input_study(headless, sh
     assert np.array_equal(sitk.GetArrayFromImage(node_to_image(node)), before)  # input untouched
 
 
-def test_output_cannot_overwrite_the_input(headless, shared_data):
+def test_output_cannot_overwrite_the_input(headless, test_data):
     import pytest
 
     from MedSynthLib.outputs import add_output_volume
     from MedSynthLib.volume_bridge import node_to_image
 
-    node, _, _ = _input_in_study(headless, shared_data)
+    node, _, _ = _input_in_study(headless, test_data)
     with pytest.raises(ValueError, match="must not overwrite the input"):
         add_output_volume(node_to_image(node), node, "x", PROVENANCE, output_node=node)
 
 
-def test_provenance_and_overlay_survive_mrb_save_and_reload(headless, shared_data, tmp_path):
+def test_provenance_and_overlay_survive_mrb_save_and_reload(headless, test_data, tmp_path):
     from MedSynthLib.headless import start_headless_slicer
     from MedSynthLib.outputs import add_output_volume, provenance_attributes
     from MedSynthLib.overlays import show_overlay, style_heat_map
     from MedSynthLib.scene_files import load_bundle, save_bundle
     from MedSynthLib.volume_bridge import node_to_image
 
-    node, _, _ = _input_in_study(headless, shared_data)
+    node, _, _ = _input_in_study(headless, test_data)
     headless.slice_logic("Red")
     heat = add_output_volume(node_to_image(node), node, "heat", PROVENANCE)
     style_heat_map(heat, (0.0, 500.0), threshold=100.0)
@@ -94,13 +94,13 @@ def _render(headless, view="Red"):
     return image, pixels
 
 
-def test_overlay_renders_heat_colours_where_the_map_is_high(headless, shared_data, tmp_path):
+def test_overlay_renders_heat_colours_where_the_map_is_high(headless, test_data, tmp_path):
     """A map that is high in the left half only: heat colours there, grey elsewhere; PNG written."""
     from MedSynthLib.outputs import add_output_volume
     from MedSynthLib.overlays import show_overlay, style_heat_map
     from MedSynthLib.volume_bridge import node_to_image
 
-    node, _, _ = _input_in_study(headless, shared_data)
+    node, _, _ = _input_in_study(headless, test_data)
     background = node_to_image(node)
     values = np.zeros(sitk.GetArrayViewFromImage(background).shape, np.float32)
     values[:, :, : values.shape[2] // 2] = 0.7  # yellow in the heat table (its top end is white)

@@ -1,6 +1,6 @@
 """MedSynthReader logic on a real MRML scene, with sessions built from real T1 scans.
 
-Real cases are IXI T1 volumes from the shared corpus (shrunk for speed); the "synthetic" cases
+Real cases are real T1 volumes that travel with the repository (shrunk for speed); the "synthetic" cases
 are smoothed copies written with SimpleITK under tell-tale names, so a leak of the truth or the
 source path into any node name, attribute or storage file name would be caught.
 """
@@ -15,22 +15,23 @@ from pathlib import Path
 import pytest
 import SimpleITK as sitk
 
+from real_images import t1_cohort
+
 N_SUBJECTS = 3
 GENERATOR = "smoothgan"
 
 
 @pytest.fixture(scope="module")
-def folders(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(real_dir, synthetic_dir)`` with 3 real T1 volumes and their smoothed copies."""
     root = tmp_path_factory.mktemp("reader-src")
     real_dir, synth_dir = root / "real_scans", root / GENERATOR
     real_dir.mkdir()
     synth_dir.mkdir()
-    sources = sorted((shared_data / "subjects_t1").glob("*.nii.gz"))[:N_SUBJECTS]
+    sources = list(t1_cohort().items())[:N_SUBJECTS]
     assert len(sources) == N_SUBJECTS
-    for source in sources:
-        image = sitk.Shrink(sitk.ReadImage(str(source)), [3, 3, 3])
-        stem = source.name[: -len(".nii.gz")]
+    for stem, original in sources:
+        image = sitk.Shrink(sitk.Cast(original, sitk.sitkFloat32), [3, 3, 3])
         sitk.WriteImage(image, str(real_dir / f"{stem}.nii.gz"))
         smooth = sitk.SmoothingRecursiveGaussian(image, 2.0)
         smooth.SetMetaData("descrip", "synthetic smoothgan")

@@ -29,10 +29,10 @@ def logic(tmp_path):
 
 
 @pytest.fixture
-def mr(headless, shared_data):
+def mr(headless, test_data):
     from MedSynthLib.scene_files import load_volume
 
-    return load_volume(headless.scene, shared_data / "head_mr_skull" / "MR.nii.gz", "Head MR")
+    return load_volume(headless.scene, test_data / "head_mr_skull_2mm.nii.gz", "Head MR")
 
 
 def test_run_adds_a_windowed_synthetic_ct_and_an_uncertainty_overlay(headless, logic, mr):
@@ -67,10 +67,10 @@ def test_only_synthetic_volumes_are_exported(headless, logic, mr, tmp_path):
         logic.exportDicom(mr, tmp_path / "dicom")
 
 
-def test_a_ct_given_as_input_is_refused(headless, logic, shared_data):
+def test_a_ct_given_as_input_is_refused(headless, logic, test_data):
     from MedSynthLib.scene_files import load_volume
     from medsynth.errors import InputError
 
-    ct = load_volume(headless.scene, shared_data / "ct_head" / "cranium_ct.nii.gz", "CT")
+    ct = load_volume(headless.scene, test_data / "scct_hu.nii.gz", "CT")
     with pytest.raises(InputError, match="looks like a CT"):
         logic.run(ct)

@@ -41,23 +41,23 @@ def test_ras_convention_matches_slicer(headless):
     assert [matrix.GetElement(i, 3) for i in range(3)] == [-10.0, -20.0, 30.0]
 
 
-@pytest.mark.parametrize("relative", ["stroke/T1.nii.gz", "head_mr_skull/Skull.nrrd", "dicom_mr_series",
-                                      "subjects_t1/IXI012-HH-1211-T1_ds.nii.gz"])
-def test_real_files_round_trip_exactly(headless, shared_data, relative):
+@pytest.mark.parametrize("relative", ["stroke_2mm/T1.nii.gz", "head_mr_skull/Skull.nrrd", "dicom_mr_series_small",
+                                      "head_mr_skull_2mm.nii.gz", "scct_hu.nii.gz"])
+def test_real_files_round_trip_exactly(headless, test_data, relative):
     from MedSynthLib.volume_bridge import image_to_node, node_to_image
 
-    image = read_image(shared_data / relative)
+    image = read_image(test_data / relative)
     _assert_identical(node_to_image(image_to_node(image, headless.scene, "real")), image)
 
 
-@pytest.mark.parametrize("relative", ["stroke/T1.nii.gz", "head_mr_skull/Skull.nrrd", "head_mr_skull/MR.nii.gz"])
-def test_slicer_reader_and_engine_reader_agree(headless, shared_data, relative):
+@pytest.mark.parametrize("relative", ["stroke_2mm/T1.nii.gz", "head_mr_skull/Skull.nrrd", "head_mr_skull_2mm.nii.gz"])
+def test_slicer_reader_and_engine_reader_agree(headless, test_data, relative):
     """Slicer's own storage node and SimpleITK put the same voxels at the same places."""
     from MedSynthLib.scene_files import load_volume
     from MedSynthLib.volume_bridge import node_to_image
 
-    from_slicer = node_to_image(load_volume(headless.scene, shared_data / relative))
-    from_engine = read_image(shared_data / relative)
+    from_slicer = node_to_image(load_volume(headless.scene, test_data / relative))
+    from_engine = read_image(test_data / relative)
     assert np.array_equal(sitk.GetArrayViewFromImage(from_slicer), sitk.GetArrayViewFromImage(from_engine))
     assert np.allclose(from_slicer.GetSpacing(), from_engine.GetSpacing(), atol=1e-5)
     assert np.allclose(from_slicer.GetOrigin(), from_engine.GetOrigin(), atol=1e-3)

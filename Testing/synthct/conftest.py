@@ -26,11 +26,11 @@ def builtin_entry():
 
 
 @pytest.fixture(scope="session")
-def ixi_mr_path(shared_data: Path) -> Path:
-    """A small real T1 head MR (IXI, 2 mm, 120×120×90, PSR orientation)."""
-    return shared_data / "subjects_t1" / "IXI013-HH-1212-T1_ds.nii.gz"
+def head_mr_path(test_data: Path) -> Path:
+    """A small real T1 head MR (one person's clinical scan, 2 mm, 80×104×72; never used in training)."""
+    return test_data / "head_mr_skull_2mm.nii.gz"
 
 
 @pytest.fixture()
-def ixi_mr(ixi_mr_path: Path) -> sitk.Image:
-    return sitk.ReadImage(str(ixi_mr_path))
+def head_mr(head_mr_path: Path) -> sitk.Image:
+    return sitk.ReadImage(str(head_mr_path))

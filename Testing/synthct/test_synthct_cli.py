@@ -14,14 +14,14 @@ import medsynth.cli as cli
 
 
 
-def test_synth_ct_writes_ct_uncertainty_and_provenance(ixi_mr_path, tmp_path, capsys):
-    before = ixi_mr_path.read_bytes()
+def test_synth_ct_writes_ct_uncertainty_and_provenance(head_mr_path, tmp_path, capsys):
+    before = head_mr_path.read_bytes()
     out, spread, record = tmp_path / "sct.nii.gz", tmp_path / "sd.nii.gz", tmp_path / "prov.json"
-    code = cli.main(["synth-ct", str(ixi_mr_path), str(out), "--model", "synthct-head", "--uncertainty", str(spread),
+    code = cli.main(["synth-ct", str(head_mr_path), str(out), "--model", "synthct-head", "--uncertainty", str(spread),
                      "--tta", "2", "--provenance", str(record)])
     assert code == 0
-    assert ixi_mr_path.read_bytes() == before
-    ct, sd, mr = (sitk.ReadImage(str(p)) for p in (out, spread, ixi_mr_path))
+    assert head_mr_path.read_bytes() == before
+    ct, sd, mr = (sitk.ReadImage(str(p)) for p in (out, spread, head_mr_path))
     assert ct.GetSize() == mr.GetSize() and sd.GetSize() == mr.GetSize()
     assert np.allclose(ct.GetOrigin(), mr.GetOrigin(), atol=1e-3)
     values = sitk.GetArrayFromImage(ct)
@@ -33,18 +33,18 @@ def test_synth_ct_writes_ct_uncertainty_and_provenance(ixi_mr_path, tmp_path, ca
     assert "wrote" in capsys.readouterr().out
 
 
-def test_bad_input_exits_2_with_a_message_and_writes_nothing(shared_data, tmp_path, capsys):
+def test_bad_input_exits_2_with_a_message_and_writes_nothing(test_data, tmp_path, capsys):
     out = tmp_path / "sct.nii.gz"
-    code = cli.main(["synth-ct", str(shared_data / "ct_head" / "cranium_ct.nii.gz"), str(out)])
+    code = cli.main(["synth-ct", str(test_data / "scct_hu.nii.gz"), str(out)])
     assert code == 2
     assert "looks like a CT" in capsys.readouterr().err
     assert not out.exists()
 
 
-def test_missing_input_and_unknown_model(ixi_mr_path, tmp_path, capsys):
+def test_missing_input_and_unknown_model(head_mr_path, tmp_path, capsys):
     assert cli.main(["synth-ct", str(tmp_path / "nope.nii.gz"), str(tmp_path / "o.nii.gz")]) == 2
     assert "not found" in capsys.readouterr().err
-    assert cli.main(["synth-ct", str(ixi_mr_path), str(tmp_path / "o.nii.gz"), "--model", "no-such-model"]) == 2
+    assert cli.main(["synth-ct", str(head_mr_path), str(tmp_path / "o.nii.gz"), "--model", "no-such-model"]) == 2
     assert "No model 'no-such-model'" in capsys.readouterr().err
 
 

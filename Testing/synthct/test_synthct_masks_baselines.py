@@ -26,16 +26,18 @@ def test_fill_holes_closes_a_head_open_at_the_neck():
     assert filled[:, 5:15, 5:15].all()
 
 
-def test_head_mask_of_a_real_mr_covers_the_head(shared_data):
-    mr = sitk.ReadImage(str(shared_data / "templates" / "avg152T1.nii.gz"))
+def test_head_mask_of_a_real_mr_covers_the_head(test_data):
+    mr = sitk.ReadImage(str(test_data / "head_mr_skull_2mm.nii.gz"))
     before = snapshot(mr)
     mask = head_mask(mr)
     assert_unchanged(mr, before)
     assert mask.GetSize() == mr.GetSize() and mask.GetPixelID() == sitk.sitkUInt8
-    ct = sitk.GetArrayFromImage(sitk.ReadImage(str(shared_data / "templates" / "scct_hu.nii.gz")))
-    inside = sitk.GetArrayFromImage(mask) > 0
-    tissue = ct > -200
-    assert inside[tissue].mean() > 0.98  # the scalp is inside
+    # The skull and brain masks drawn for this person (Seg3D), on the MR's grid.
+    skull = sitk.Resample(sitk.ReadImage(str(test_data / "head_mr_skull" / "BrainSkull.nrrd")), mr, sitk.Transform(),
+                          sitk.sitkNearestNeighbor, 0)
+    inside, drawn = sitk.GetArrayFromImage(mask) > 0, sitk.GetArrayFromImage(skull) > 0
+    assert inside[drawn].mean() > 0.98  # brain and skull are inside
+    assert inside.sum() > 1.1 * drawn.sum()  # and more: the scalp around the skull
     assert inside.mean() < 0.8  # the corners of the box are not
 
 
@@ -68,7 +70,7 @@ def test_metric_helpers_by_hand():
     assert dice(np.array([1, 1, 0, 0], bool), np.array([1, 0, 1, 0], bool)) == pytest.approx(0.5)
 
 
-def test_tpm_probabilities_on_the_template_grid(shared_data):
+def test_tpm_probabilities_on_the_template_grid(shared_data):  # SPM's TPM is GPL: only in ../shared
     mr = sitk.ReadImage(str(shared_data / "templates" / "avg152T1.nii.gz"))
     probabilities = baselines.tpm_probabilities(sitk.ReadImage(str(shared_data / "templates" / "TPM.nii.gz")), mr)
     assert probabilities.shape == (6,) + mr.GetSize()[::-1]
@@ -79,13 +81,13 @@ def test_tpm_probabilities_on_the_template_grid(shared_data):
     assert np.median(ct[bone & mask]) > np.median(ct[(probabilities.argmax(axis=0) == 1) & mask])
 
 
-def test_template_registration_is_reproducible_and_leaves_itk_threads_alone(shared_data):
+def test_template_registration_is_reproducible_and_leaves_itk_threads_alone(test_data, mean_head_file):
     """The baselines' tissue classes must not change from run to run (a seeded, single-thread registration)."""
-    mr = sitk.ReadImage(str(shared_data / "subjects_t1" / "IXI012-HH-1211-T1_ds.nii.gz"))
-    template = sitk.ReadImage(str(shared_data / "templates" / "avg152T1.nii.gz"))
+    mr = sitk.ReadImage(str(test_data / "head_mr_skull_2mm.nii.gz"))
+    template = sitk.ReadImage(str(mean_head_file))  # a whole-head mean T1, as avg152T1 is
     threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
     first, second = (baselines.register_template(template, mr, spacing_mm=6.0) for _ in range(2))
     assert first.GetParameters() == second.GetParameters()
     assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == threads
-    # A registration, not the identity: the IXI head is larger than the MNI template and placed elsewhere.
+    # A registration, not the identity: the person's head is placed elsewhere than the mean head and sized otherwise.
     assert np.abs(np.asarray(first.GetParameters()[:9]) - np.eye(3).ravel()).max() > 0.02
