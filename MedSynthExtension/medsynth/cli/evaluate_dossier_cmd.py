@@ -56,7 +56,8 @@ def run_dossier(args: argparse.Namespace) -> int:
         content = make_dossier(args.model, args.cohort, args.out, args.criteria, modalities, args.grid_mm, progress)
     for verdict in content["criteria"]:
         bound = "min" if "min" in verdict else "max"
-        print(f"{verdict['status']:>12}  {verdict['figure']} ({bound} {verdict[bound]:g}): worst {verdict['worst']} "
+        worst = "not measured" if verdict["worst"] is None else f"{verdict['worst']:.4g}"
+        print(f"{verdict['status']:>12}  {verdict['figure']} ({bound} {verdict[bound]:g}): worst {worst} "
               f"({verdict['worst_case']})")
     print(f"Dossier written to {args.out}")
     return 0 if all(v["status"] == "pass" for v in content["criteria"]) else 1

@@ -1,8 +1,8 @@
 """The dossier as one self-contained HTML page (pictures embedded), written atomically.
 
-Order: the model card and its domain of validity, the acceptance criteria with a pass/fail line
-each (judged on the worst case), the per-case figures labelled by how the model saw each data
-source, the distributions over cases, then every case's pictures. The page says on top that the
+Order: the verdict, the acceptance criteria with a pass/fail line each (judged on the worst case),
+the per-case figures labelled by how the model saw each data source, the distributions over cases,
+every case's pictures, then the model card (domain of validity, training and validation as stated). The page says on top that the
 images are synthetic.
 """
 
@@ -49,11 +49,6 @@ def render(card: ModelCard, verdicts: Sequence[Verdict], cases: Sequence[CaseRep
              f"<h1>Validation dossier: {_e(card.name)} ({_e(card.id)} {_e(card.version)})</h1>",
              f"<p>Overall: <span class='{'FAIL' if failed else 'pass'}'>{overall}</span> — {len(verdicts) - failed - unmeasured} "
              f"of {len(verdicts)} criteria pass, {failed} fail, {unmeasured} not measured; {len(cases)} case(s).</p>",
-             "<h2>Model card</h2>", f"<p>{_e(card.raw.get('description', ''))}</p>",
-             "<h3>Domain of validity</h3>", f"<pre>{_e(json.dumps(card.raw.get('domain', 'not stated'), indent=1))}</pre>",
-             "<h3>Training data</h3>", f"<pre>{_e(card.raw.get('training', {}).get('data', 'not stated'))}</pre>",
-             "<h3>Validation stated by the card</h3>",
-             f"<pre>{_e(json.dumps(card.raw.get('validation', 'not stated'), indent=1))}</pre>",
              "<h2>Acceptance criteria (declared before the run; judged on the worst case)</h2>",
              "<table><tr><th>figure</th><th>criterion</th><th>worst case</th><th>value</th><th>verdict</th><th>why</th></tr>"]
     for v in verdicts:
@@ -70,7 +65,13 @@ def render(card: ModelCard, verdicts: Sequence[Verdict], cases: Sequence[CaseRep
         parts += [f"<p>{_e(note)}</p>" for note in case.notes]
         for caption, path in case.pictures:
             parts.append(f"<figure><img src='{_embedded(path)}' alt='{_e(caption)}'><figcaption>{_e(caption)}</figcaption></figure>")
-    parts.append("</body></html>")
+    parts += ["<h2>Model card</h2>", f"<p>{_e(card.raw.get('description', ''))}</p>",
+              "<h3>Domain of validity</h3>", f"<pre>{_e(json.dumps(card.raw.get('domain', 'not stated')))}</pre>",
+              "<details><summary>Training data (as the card states it)</summary>",
+              f"<pre>{_e(card.raw.get('training', {}).get('data', 'not stated'))}</pre></details>",
+              "<details><summary>Validation (as the card states it)</summary>",
+              f"<pre>{_e(json.dumps(card.raw.get('validation', 'not stated'), indent=1))}</pre></details>",
+              "</body></html>"]
     return "\n".join(parts)
 
 

@@ -25,7 +25,7 @@ from medsynth.models.registry import ModelEntry
 from medsynth.render import overlay_picture, write_png
 
 #: HU window of the image pictures (CT | sCT | |difference|).
-IMAGE_WINDOW_HU = (-200.0, 1200.0)
+IMAGE_WINDOW_HU = (-250.0, 1000.0)
 
 
 @dataclass
@@ -87,8 +87,8 @@ def evaluate_case(folder: Path, entry: ModelEntry, modalities: Sequence[str], gr
         case.figures[f"{structure.name}_hd95_mm"] = structure.hd95_mm
     folder_out = pictures_dir / folder.name
     folder_out.mkdir(parents=True, exist_ok=True)
-    case.pictures.append(("CT | synthetic CT | |difference| (0-300 HU)", write_png(_image_strip(ct, sct), folder_out / "image.png",
-                                                                                 check.stamp)))
+    strip = write_png(_image_strip(ct, sct, inside), folder_out / "image.png", check.stamp)
+    case.pictures.append(("CT | synthetic CT | |difference| in the body (0-300 HU)", strip))
     report(0.2)
     for index, modality in enumerate(modalities):
         result = evaluate_dose(ct, sct, mask, target, modality, grid_mm)
@@ -108,10 +108,13 @@ def evaluate_case(folder: Path, entry: ModelEntry, modalities: Sequence[str], gr
     return case
 
 
-def _image_strip(ct: sitk.Image, sct: sitk.Image) -> np.ndarray:
-    difference = sitk.Abs(sct - sitk.Cast(ct, sitk.sitkFloat32))
-    panels = [overlay_picture(ct, window=IMAGE_WINDOW_HU), overlay_picture(sct, window=IMAGE_WINDOW_HU),
-              overlay_picture(ct, difference, heat_range=(0.0, 300.0), threshold=20.0, opacity=0.8,
-                              window=IMAGE_WINDOW_HU)]
-    gap = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
-    return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
+def _image_strip(ct: sitk.Image, sct: sitk.Image, body: np.ndarray) -> np.ndarray:
+    """CT | sCT | |sCT - CT| inside the body (air outside the head differs by tens of HU and says nothing)."""
+    from medsynth.dose.pictures import side_by_side  # noqa: PLC0415
+
+    difference = np.abs(sitk.GetArrayFromImage(sct) - sitk.GetArrayFromImage(ct).astype(np.float32)) * body
+    difference_image = sitk.GetImageFromArray(difference.astype(np.float32))
+    difference_image.CopyInformation(ct)
+    return side_by_side([overlay_picture(ct, window=IMAGE_WINDOW_HU), overlay_picture(sct, window=IMAGE_WINDOW_HU),
+                         overlay_picture(ct, difference_image, heat_range=(0.0, 300.0), threshold=20.0, opacity=0.8,
+                                         window=IMAGE_WINDOW_HU)])
