@@ -76,11 +76,13 @@ def render(card: ModelCard, verdicts: Sequence[Verdict], cases: Sequence[CaseRep
 
 
 def _case_table(cases: Sequence[CaseReport]) -> str:
+    """Figures as rows, cases as columns (a cohort is a few cases and many figures)."""
     keys = sorted({key for case in cases for key in case.figures})
-    rows = ["<h2>Figures per case</h2><table><tr><th>case</th><th>data source</th><th>domain</th>"
-            + "".join(f"<th>{_e(k)}</th>" for k in keys) + "</tr>"]
-    for case in cases:
-        rows.append(f"<tr><td>{_e(case.case)}</td><td>{_e(case.source)}</td><td>{_e(case.domain)}</td>"
-                    + "".join(f"<td>{_number(case.figures.get(k))}</td>" for k in keys) + "</tr>")
+    head = "".join(f"<th>{_e(case.case)}</th>" for case in cases)
+    rows = ["<h2>Figures per case</h2><table>", f"<tr><th>figure</th>{head}</tr>",
+            "<tr><td>data source</td>" + "".join(f"<td>{_e(case.source.split(':')[0])}</td>" for case in cases) + "</tr>",
+            "<tr><td>domain</td>" + "".join(f"<td>{_e(case.domain)}</td>" for case in cases) + "</tr>"]
+    rows += [f"<tr><td>{_e(k)}</td>" + "".join(f"<td>{_number(case.figures.get(k))}</td>" for case in cases) + "</tr>"
+             for k in keys]
     rows.append("</table>")
     return "\n".join(rows)
