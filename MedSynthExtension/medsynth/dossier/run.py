@@ -7,10 +7,10 @@ machines) and ``<report>_files/`` (the pictures, also embedded in the page).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Callable, Sequence
 
+from medsynth.cli.evaluate_cmd import _json_safe  # the one inf/nan -> null rule of the JSON outputs
 from medsynth.dossier.criteria import judge, load_criteria
 from medsynth.dossier.html import render
 from medsynth.dossier.synthct import CaseReport, evaluate_case, find_dossier_cases
@@ -52,18 +52,8 @@ def make_dossier(model_id: str, cohort: Path, out: Path, criteria_path: Path | N
                "criteria": [{"figure": v.figure, v.bound: v.threshold, "worst": v.worst, "worst_case": v.worst_case,
                              "status": v.status} for v in verdicts],
                "cases": [{"case": c.case, "source": c.source, "domain": c.domain, **c.figures} for c in cases]}
-    write_text_atomic(out.with_suffix(".json"), json.dumps(_finite(content), indent=1))
+    write_text_atomic(out.with_suffix(".json"), json.dumps(_json_safe(content), indent=1))
     return content
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _distribution_plot(cases: Sequence[CaseReport], path: Path) -> Path | None:
