@@ -10,7 +10,7 @@ deepest point of the CT's head) is optimised on the real CT and recomputed on ev
 sCT: image MAE (HU, in the CT's head mask), dose MAE (% of prescription, CT dose >= 90 % Rx), gamma
 2 %/2 mm pass rate, target D98 difference (sCT - CT, % of prescription) and, for protons, the range
 shift on the central ray (R80 of sCT - CT, mm). With ``--out-dir``, the dose pictures and volumes of
-every sCT go to ``DIR/<sCT>/<modality>/``.
+every sCT go to ``DIR/<source>/<sCT>/<modality>/``.
 
 Baselines (:mod:`medsynth.tasks.synthct_baselines`): bulk density and probability-weighted from the
 SPM tissue probability map on the template grid; water-equivalent (0 HU) and the best constant (the
@@ -22,6 +22,9 @@ Data sources and how the model saw them (its card, ``training.data`` and ``valid
 * ``template pair`` — MR ``templates/avg152T1`` → CT ``templates/scct_hu`` (2 mm MNI):
   **used-for-calibration**: never in training, but its image MAE chose the recipe, and the baselines'
   class HU are medians of this CT.
+* ``CT template + simulated T1`` — the same CT with the T1 simulated from its own tissue priors
+  (``Testing/data/dossier_cohort/scct_template``, the CI dossier's case): **used-for-calibration**
+  (the CT), the MR never seen; a phantom MR, so an easier input than a scan.
 
 No other source has a real MR and CT of one head: ``ct_head/`` (used-in-training) has no MR and
 ``head_mr_skull/`` (used-for-calibration) has no CT, so they cannot enter a dose comparison.
@@ -47,7 +50,14 @@ from medsynth.tasks import synthct_baselines as baselines
 from medsynth.tasks.synthct import synth_ct
 from medsynth.training.synthct.validation import template_head_mask
 
-SOURCES = {"template pair": ("templates/avg152T1.nii.gz", "templates/scct_hu.nii.gz", "used-for-calibration")}
+REPO = Path(__file__).resolve().parents[2]
+#: name -> (MR, CT, label); relative paths are under --data, absolute ones travel with the repository.
+SOURCES = {
+    "template pair": ("templates/avg152T1.nii.gz", "templates/scct_hu.nii.gz", "used-for-calibration"),
+    "CT template + simulated T1": (str(REPO / "Testing/data/dossier_cohort/scct_template/mr.nii.gz"),
+                                   str(REPO / "Testing/data/dossier_cohort/scct_template/ct.nii.gz"),
+                                   "used-for-calibration"),
+}
 AIR_HU = -1000.0
 
 
@@ -92,8 +102,8 @@ def run_source(name: str, data: Path, grid_mm: float, out_dir: Path | None = Non
         for sct_name, result in results.items():
             c = result.comparison
             if out_dir is not None:
-                write_evaluation(out_dir / _slug(sct_name) / modality, ct, scts[sct_name], result, PRESCRIPTION_GY,
-                                 f"{name}: {sct_name}, {modality}")
+                write_evaluation(out_dir / _slug(name) / _slug(sct_name) / modality, ct, scts[sct_name], result,
+                                 PRESCRIPTION_GY, f"{name}: {sct_name}, {modality}")
             rows.append({
                 "source": name, "label": label, "sct": sct_name, "modality": modality,
                 "image_mae_hu": float(mae_2023(ct_hu, sitk.GetArrayFromImage(scts[sct_name]), head)),
@@ -117,7 +127,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--grid-mm", type=float, default=4.0, help="dose grid (mm), default 4")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--out-dir", type=Path, help="dose pictures and volumes of every sCT here")
