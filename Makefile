@@ -11,7 +11,7 @@ DEMO_STAMP := $(VENV)/.demo-installed
 # to take the CPU build (PyPI's default torch wheel bundles CUDA, several GB).
 TORCH_INDEX ?=
 
-.PHONY: demo test benchmark env clean dose-venv
+.PHONY: demo test benchmark env clean dose-venv dossier
 
 env: $(STAMP)
 
@@ -49,6 +49,13 @@ demo: $(DEMO_STAMP)
 test: $(STAMP) $(DOSE_STAMP)
 	$(PY) -m pytest Testing
 	$(DOSE_PY) -m pytest Testing/dose Testing/metrics/test_dose_metrics.py
+	$(MAKE) dossier
+
+# Validation dossier of the built-in synthetic-CT model on the cohort that travels with the repository
+# (Testing/data/dossier_cohort); exit 1 (a criterion failed) still leaves a dossier, 2 is an error.
+dossier: $(DOSE_STAMP)
+	$(DOSE_PY) -m medsynth evaluate dossier synthct-head --cohort Testing/data/dossier_cohort \
+		--out out/dossier/synthct-head.html --grid-mm 4; test $$? -le 1
 
 benchmark: $(STAMP)
 	$(PY) Testing/benchmarks/bench_runtime.py

@@ -4,7 +4,7 @@ Phantom: a water cylinder (radius 60 mm) inside a 10 mm bone shell (the skull) i
 proton field (the fixed lateral plan) on a 12 mm sphere at the centre. The plan made on the CT (skull
 1200 HU) is recomputed on sCTs whose skull is lighter (300 HU) or denser (2000 HU). Expected shift of
 the distal R80 along the central ray: the difference in water-equivalent thickness of the skull wall
-the ray crosses before the target, Σ h·(RSP_CT - RSP_sCT) with the engine's own HU → stopping-power
+the central ray (:func:`medsynth.dose.evaluate.central_ray`) crosses before the target, Σ h·(RSP_CT - RSP_sCT) with the engine's own HU → stopping-power
 table (:func:`medsynth.dose.engine.stopping_power_ratio`); a lighter skull lets the beam go deeper.
 """
 
@@ -17,8 +17,7 @@ import SimpleITK as sitk
 pytest.importorskip("pyRadPlan", reason="pyRadPlan is installed in the dose venv only (make dose-venv)")
 
 from medsynth.dose.engine import stopping_power_ratio  # noqa: E402
-from medsynth.dose.evaluate import evaluate_doses  # noqa: E402
-from medsynth.metrics.dose import range_shift_mm  # noqa: E402
+from medsynth.dose.evaluate import central_ray, evaluate_doses  # noqa: E402
 
 H = 2.0
 SHAPE = (20, 80, 80)
@@ -48,20 +47,13 @@ def shifts():
     target = _image(np.hypot(_radius_mm(), (z - 9.5) * H) <= 12.0)
     scts = {name: _image(_head(hu)) for name, hu in SCT_SKULL_HU.items()}
     results = evaluate_doses(_image(_head(CT_SKULL_HU)), scts, target=target, modality="proton")
-    row = (SHAPE[0] // 2, SHAPE[1] // 2)  # the central ray along x, through the target's centre
-    ct_line = sitk.GetArrayFromImage(results["same"].ct_dose)[row]
-    centre = SHAPE[2] // 2
-    # order the line along the beam: the field enters on the side carrying the entrance plateau
-    forward = ct_line[:centre].sum() > ct_line[centre:].sum()
-    order = slice(None) if forward else slice(None, None, -1)
-    skull = _head(CT_SKULL_HU)[row][order] > 500.0
-    upstream = skull & (np.arange(SHAPE[2]) < SHAPE[2] // 2)
+    # the central ray, ordered along the beam by the engine's own beam direction (a wrong one fails below)
+    skull = central_ray(_head(CT_SKULL_HU), sitk.GetArrayFromImage(target) > 0) > 500.0
+    upstream = int(np.count_nonzero(skull[: SHAPE[2] // 2]))
     out = {}
     for name, result in results.items():
-        sct_line = sitk.GetArrayFromImage(result.sct_dose)[row]
-        wet_mm = H * float(np.sum(stopping_power_ratio(np.full(int(upstream.sum()), CT_SKULL_HU))
-                                  - stopping_power_ratio(np.full(int(upstream.sum()), SCT_SKULL_HU[name]))))
-        out[name] = (range_shift_mm(ct_line[order], sct_line[order], H), wet_mm, result.comparison)
+        wet_mm = H * upstream * float(stopping_power_ratio(CT_SKULL_HU) - stopping_power_ratio(SCT_SKULL_HU[name]))
+        out[name] = (result.range_shift_mm, wet_mm, result.comparison)
     return out
 
 

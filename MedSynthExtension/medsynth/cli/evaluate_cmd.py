@@ -27,7 +27,8 @@ from medsynth.io.guard import declare
 
 #: Modules adding further ``medsynth evaluate <what>`` subcommands, each exposing
 #: ``register_evaluate(evaluate_subparsers)``; listed in the order ``--help`` shows them.
-EVALUATE_SUBCOMMAND_MODULES: tuple[str, ...] = ("medsynth.cli.evaluate_anomaly_cmd", "medsynth.cli.evaluate_dose_cmd")
+EVALUATE_SUBCOMMAND_MODULES: tuple[str, ...] = ("medsynth.cli.evaluate_anomaly_cmd", "medsynth.cli.evaluate_dose_cmd",
+                                                 "medsynth.cli.evaluate_dossier_cmd")
 
 #: File names (without ending) looked for inside each case folder of a cohort.
 CT_STEM, SCT_STEM, MASK_STEM = "ct", "sct", "mask"

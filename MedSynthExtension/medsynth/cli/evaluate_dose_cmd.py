@@ -25,7 +25,8 @@ A fixed plan (photon: 5 coplanar fields; proton: one lateral field) is optimised
 the target (--target, or a 15 mm sphere placed at the deepest point of the body and reported), and
 the same fluence / spot weights are recomputed on the sCT. Reported: gamma pass rate (global
 2 %/2 mm, 10 % low-dose cut-off), dose MAE over voxels with CT dose >= 90 % of the prescription
-(% of prescription), target D98 and Paddick conformity on both.
+(% of prescription), target D98 and Paddick conformity on both; for protons the range shift,
+R80(sCT) - R80(CT) in mm on the central ray through the target (> 0: the beam goes deeper in the sCT).
 
 One case:
   medsynth evaluate dose --ct ct.nii.gz --sct sct.nii.gz [--mask body.nii.gz] [--target ptv.nii.gz]
@@ -101,7 +102,8 @@ def _run_single(args: argparse.Namespace) -> int:
         if args.out_dir is not None:
             write_evaluation(args.out_dir / modality, ct, sct, result, PRESCRIPTION_GY,
                              f"{args.sct.name}, {modality}: synthetic CT vs CT")
-        reports.append({"modality": modality, "target": result.target_note, **result.comparison.as_dict()})
+        reports.append({"modality": modality, "target": result.target_note, "range_shift_mm": result.range_shift_mm,
+                        **result.comparison.as_dict()})
         if not args.json:
             c = result.comparison
             print(f"{modality} dose, target {result.target_note}")
@@ -109,6 +111,8 @@ def _run_single(args: argparse.Namespace) -> int:
             print(f"  dose MAE (>=90% Rx)     {c.dose_mae_percent:.3f} % of prescription")
             print(f"  target D98  CT {c.ct.target_d98:.4f} Gy  sCT {c.sct.target_d98:.4f} Gy")
             print(f"  conformity  CT {c.ct.target_conformity:.3f}     sCT {c.sct.target_conformity:.3f}")
+            if result.range_shift_mm is not None:
+                print(f"  range shift (R80, central ray)  {result.range_shift_mm:+.2f} mm (sCT - CT)")
     if args.json:
         print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
     return 0

@@ -23,7 +23,8 @@ from medsynth.io.hu_check import check_looks_like_ct
 from medsynth.metrics.dose import DoseComparison
 
 #: Columns of the per-case table (CSV and printed table), after ``case`` and ``modality``.
-METRIC_COLUMNS = ("gamma_pass_percent", "dose_mae_percent", "d98_diff_percent", "ct_conformity", "sct_conformity")
+METRIC_COLUMNS = ("gamma_pass_percent", "dose_mae_percent", "d98_diff_percent", "ct_conformity", "sct_conformity",
+                  "range_shift_mm")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class CaseDose:
     modality: str
     comparison: DoseComparison | None
     target_note: str = ""
+    range_shift_mm: float | None = None
     error: str | None = None
 
     def row(self, prescription_gy: float) -> dict[str, object]:
@@ -55,7 +57,8 @@ class CaseDose:
             values.update(gamma_pass_percent=round(c.gamma_pass_rate_percent, 3),
                           dose_mae_percent=round(c.dose_mae_percent, 4),
                           d98_diff_percent=round(100.0 * (c.sct.target_d98 - c.ct.target_d98) / prescription_gy, 3),
-                          ct_conformity=round(c.ct.target_conformity, 4), sct_conformity=round(c.sct.target_conformity, 4))
+                          ct_conformity=round(c.ct.target_conformity, 4), sct_conformity=round(c.sct.target_conformity, 4),
+                          range_shift_mm="" if self.range_shift_mm is None else round(self.range_shift_mm, 3))
         return {"case": self.case, "modality": self.modality, **values, "target": self.target_note,
                 "error": self.error or ""}
 
@@ -146,7 +149,7 @@ def evaluate_cohort(cases: Sequence[DoseCase], modalities: Sequence[str], grid_m
             except MedSynthError as exc:
                 results.append(CaseDose(case.case, modality, None, error=str(exc)))
                 continue
-            results.append(CaseDose(case.case, modality, result.comparison, result.target_note))
+            results.append(CaseDose(case.case, modality, result.comparison, result.target_note, result.range_shift_mm))
             if out_dir is not None:
                 write_evaluation(out_dir / case.case / modality, images[0], images[1], result, PRESCRIPTION_GY,
                                  f"{case.case}, {modality}: synthetic CT vs CT")

@@ -25,6 +25,9 @@ Modality = Literal["photon", "proton"]
 MODALITIES: tuple[str, ...] = ("photon", "proton")
 #: Gantry angles (degrees) of the fixed plans.
 GANTRY_ANGLES = {"photon": [0.0, 72.0, 144.0, 216.0, 288.0], "proton": [90.0]}
+#: Where the proton field goes in an LPS array (z, y, x): along x towards lower indices (it enters on the
+#: patient's left), measured on the skull phantom of Testing/dose/test_skull_range.py, which fails otherwise.
+PROTON_BEAM_AXIS, PROTON_BEAM_REVERSED = 2, True
 #: Prescription per fraction (Gy); the metrics are relative to it, so its value only scales.
 PRESCRIPTION_GY = 2.0
 #: Finest dose grid the engine is run on (mm); a finer CT is planned on this grid.

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from medsynth.errors import InputError
 from medsynth.metrics._inputs import check_same_grid
-from medsynth.metrics.dose import DoseComparison, compare_doses
+from medsynth.metrics.dose import DoseComparison, compare_doses, range_shift_mm
 from medsynth.metrics.geometry import body_mask
 
 #: Radius (mm) of the spherical target placed when the user gives none.
@@ -33,6 +33,9 @@ class DoseEvaluation:
     target: sitk.Image
     body: sitk.Image
     target_note: str
+    #: Proton only: R80(sCT) - R80(CT) on the central ray through the target (mm; > 0 deeper in the sCT);
+    #: None for photons or when the dose does not fall off inside the image.
+    range_shift_mm: float | None = None
 
 
 def auto_target(body: np.ndarray, spacing_zyx: tuple[float, ...]) -> tuple[np.ndarray, str]:
@@ -59,6 +62,25 @@ def _like(array: np.ndarray, reference: sitk.Image) -> sitk.Image:
     image = sitk.GetImageFromArray(array.astype(np.float32))
     image.CopyInformation(reference)
     return image
+
+
+def central_ray(dose: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The proton depth-dose line through the target's centre, ordered along the beam (LPS arrays)."""
+    from medsynth.dose.engine import PROTON_BEAM_AXIS, PROTON_BEAM_REVERSED  # noqa: PLC0415
+
+    centre = [int(round(c.mean())) for c in np.nonzero(target)]
+    centre[PROTON_BEAM_AXIS] = slice(None)
+    line = dose[tuple(centre)]
+    return line[::-1] if PROTON_BEAM_REVERSED else line
+
+
+def _range_shift(ct_dose: np.ndarray, sct_dose: np.ndarray, target: np.ndarray, spacing_zyx) -> float | None:
+    from medsynth.dose.engine import PROTON_BEAM_AXIS  # noqa: PLC0415
+
+    try:
+        return range_shift_mm(central_ray(ct_dose, target), central_ray(sct_dose, target), spacing_zyx[PROTON_BEAM_AXIS])
+    except InputError:
+        return None
 
 
 def _orientation(image: sitk.Image) -> str:
@@ -120,9 +142,10 @@ def evaluate_doses(
     for index, (name, sct) in enumerate(scts.items(), start=1):
         sct_dose = recompute(plan, lps(sct))
         comparison, gamma = compare_doses(plan.ct_dose, sct_dose, spacing_zyx, target_arr, plan.prescription_gy)
+        shift = _range_shift(plan.ct_dose, sct_dose, target_arr, spacing_zyx) if modality == "proton" else None
         results[name] = DoseEvaluation(comparison=comparison, ct_dose=back(plan.ct_dose), sct_dose=back(sct_dose),
                                        gamma=back(np.nan_to_num(gamma, nan=0.0)), target=target_image,
-                                       body=body_image, target_note=note)
+                                       body=body_image, target_note=note, range_shift_mm=shift)
         report(_PLAN_SHARE + (1 - _PLAN_SHARE) * index / len(scts))
     return results
 

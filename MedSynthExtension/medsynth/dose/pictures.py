@@ -48,6 +48,11 @@ def dose_strip(ct: sitk.Image, sct: sitk.Image, result: DoseEvaluation, prescrip
         overlay_picture(ct, result.gamma, view="axial", fraction=fraction, heat_range=(0.0, 2.0), threshold=1e-6,
                         opacity=0.8, window=CT_WINDOW_HU),
     ]
+    return side_by_side(panels)
+
+
+def side_by_side(panels: list[np.ndarray]) -> np.ndarray:
+    """RGB panels of one height in a row with white gaps, enlarged by a whole factor when small."""
     factor = max(1, -(-MIN_PANEL_PIXELS // panels[0].shape[0]))
     panels = [panel.repeat(factor, axis=0).repeat(factor, axis=1) for panel in panels]
     gap = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)

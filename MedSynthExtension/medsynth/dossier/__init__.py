@@ -1,0 +1,1 @@
+"""Validation dossier of a generator: card, domain, metrics and pictures against declared criteria, in one report."""
