@@ -1,6 +1,9 @@
-"""Build the built-in anomaly segmenter ``anomaly-brain-t1`` (version 2) from the project's material, reproducibly.
+"""Build the candidate anomaly segmenter ``anomaly-segmenter-t1`` from the project's material, reproducibly.
 
-    python -m medsynth.training.anomaly.segmenter_builtin --out MedSynthExtension/medsynth/models/builtin/anomaly-brain-t1
+    python -m medsynth.training.anomaly.segmenter_builtin --out models/anomaly-segmenter-t1
+
+A candidate for the built-in ``anomaly-brain-t1``, not shipped: it stays out of the package until it
+finds real tumours (see the README, "Experiment: a segmenter trained on simulated scanners").
 
 Training material: the IXI training subjects and the two SPM templates of
 :func:`medsynth.training.anomaly.builtin.training_scans` (the held-out IXI014, IXI049 and IXI051 are
@@ -36,7 +39,7 @@ from medsynth.tasks.anomaly.brain_net import brain_mask
 from medsynth.tasks.anomaly.settings import METHODS, AnomalySettings
 from medsynth.tasks.anomaly.space import (MNI_ORIENTATION, MNI_SPACING_MM, PopulationMaps, SEGMENTATION_OUTPUTS,
                                           mni_reference)
-from medsynth.training.anomaly.builtin import COMMAND as RECONSTRUCTION_COMMAND, MODEL_ID, training_scans
+from medsynth.training.anomaly.builtin import training_scans
 from medsynth.training.anomaly.data import PreparedScan, build_template_and_prior, normalised_head
 from medsynth.training.anomaly.export import inference_block
 from medsynth.training.anomaly.population import intensity_maps
@@ -48,10 +51,11 @@ from medsynth.training.domains import TRAINED_DOMAINS
 from medsynth.training.export import check_parity, export_onnx
 
 WEIGHTS_FILE = "model.onnx"
-VERSION = "2.0.0"
+MODEL_ID = "anomaly-segmenter-t1"
+VERSION = "0.1.0"
 #: A finding is tissue the network calls more likely anomalous than healthy.
 PROBABILITY_THRESHOLD = 0.5
-COMMAND = RECONSTRUCTION_COMMAND.replace("anomaly.builtin", "anomaly.segmenter_builtin")
+COMMAND = "python -m medsynth.training.anomaly.segmenter_builtin --out models/anomaly-segmenter-t1"
 _OUTPUT_TEXT = {
     "anomaly_probability": ("probability", "Probability that the tissue is not healthy brain (0-1)."),
     "template": ("normalised intensity", "Healthy template (registration target); constant."),
@@ -144,8 +148,9 @@ def card(settings: AnomalySettings, notes: dict, parity: float, config: Syntheti
         "limitations": [
             "Trained on 9 healthy brains (7 IXI adults from one 1.5 T site, 2 templates) re-rendered as other scanners; "
             "anatomy outside their range (children, very old brains, large ventricles) may score as anomalous.",
-            "Anomalies it learned are simulated (real lesion outlines, simulated tissue): real pathology that looks "
-            "like healthy tissue on T1 (non-enhancing infiltration, small metastases) can be missed.",
+            "Anomalies it learned are simulated (real lesion outlines, simulated tissue). The first run (1,800 "
+            "iterations) reports nothing on the project's real glioma and metastasis scans: it misses real tumours "
+            "and is not a screening tool (README, 'Experiment: a segmenter trained on simulated scanners').",
             "Works at 2 mm after an affine alignment to MNI space: findings under the minimum volume are not reported.",
             "Artefact labels come from simple k-space, blur and background features calibrated on the training scans.",
         ],
