@@ -30,7 +30,7 @@ def _phantom(extra_hu: float = 0.0) -> sitk.Image:
 
 def _medsynth(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "medsynth", "evaluate", "dose", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=1800)
 
 
 def _png(path: Path) -> np.ndarray:

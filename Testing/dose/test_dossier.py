@@ -22,8 +22,9 @@ COHORT = Path(__file__).resolve().parents[1] / "data" / "dossier_cohort"
 @pytest.fixture(scope="module")
 def dossier(tmp_path_factory):
     out = tmp_path_factory.mktemp("dossier") / "synthct-head.html"
-    run = subprocess.run([sys.executable, "-m", "medsynth", "evaluate", "dossier", "synthct-head", "--cohort",
-                          str(COHORT), "--out", str(out), "--grid-mm", "4"], capture_output=True, text=True, timeout=900)
+    command = [sys.executable, "-m", "medsynth", "evaluate", "dossier", "synthct-head", "--cohort", str(COHORT),
+               "--out", str(out), "--grid-mm", "4"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     return run, out
 
 

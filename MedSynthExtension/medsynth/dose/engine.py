@@ -55,7 +55,8 @@ class Plan:
     weights: np.ndarray
 
 
-def _import_pyradplan():
+def import_engine():
+    """pyRadPlan, or a one-line :class:`MedSynthError` saying how to install it (callers check early)."""
     try:
         import pyRadPlan  # noqa: PLC0415 - optional, heavy, numpy-pinned
     except ImportError as exc:
@@ -134,7 +135,7 @@ def plan_on_ct(
     if modality not in MODALITIES:
         raise InputError(f"Unknown modality '{modality}'; choose one of {', '.join(MODALITIES)}.")
     spacing = dose_grid_mm(ct, grid_mm)
-    prp = _import_pyradplan()
+    prp = import_engine()
     np.random.seed(0)
     ct_obj = prp.CT(cube_hu=sitk.Cast(ct, sitk.sitkFloat32))
     cst = _structures(prp, ct_obj, target, body, ct, PRESCRIPTION_GY)
@@ -149,7 +150,7 @@ def plan_on_ct(
 
 def recompute(plan: Plan, sct: sitk.Image) -> np.ndarray:
     """The dose of ``plan`` (same fluence / spot weights) on ``sct``, on the CT grid (Gy per fraction)."""
-    prp = _import_pyradplan()
+    prp = import_engine()
     sct_obj = prp.CT(cube_hu=sitk.Cast(sct, sitk.sitkFloat32))
     cst = _structures(prp, sct_obj, plan.target, plan.body, plan.reference, plan.prescription_gy)
     return _array(prp.calc_dose_forward(sct_obj, cst, plan.steering, plan.plan, plan.weights)["physical_dose"])

@@ -30,6 +30,9 @@ def make_dossier(model_id: str, cohort: Path, out: Path, criteria_path: Path | N
     """Write the dossier to ``out`` (HTML) and return its JSON content."""
     if out.suffix.lower() != ".html":
         raise InputError(f"The dossier is an HTML page; give --out ending in .html, not {out.name}.")
+    from medsynth.dose.engine import import_engine  # noqa: PLC0415 - fail before minutes of work, not after
+
+    import_engine()
     entry = ModelRegistry.default().find(model_id)
     if entry.card.task != "synth-ct":
         raise InputError(f"The dossier covers synthetic-CT models for now; {model_id} is a '{entry.card.task}' model.")
