@@ -12,9 +12,12 @@ never read), each brain-extracted by deepbet and aligned exactly as at run time;
 lesion test figures are on shapes the network never saw. Everything else is simulated
 (:mod:`medsynth.training.anomaly.synthetic`). Seeded; ITK on one thread; fixed iteration count.
 
-Scoring settings are fixed before any evaluation: a finding is where the probability is at least
-:data:`PROBABILITY_THRESHOLD` over at least the default minimum volume. The artefact reference comes
-from all training scans, the IXI subjects and the templates, so that it spans more than one scanner.
+Scoring settings: the artefact reference comes from all training scans, the IXI subjects and the
+templates, so that it spans more than one scanner; then, as for the reconstruction built-in, the finding
+threshold (Dice-optimal on implanted validation lesions, raised until the clean validation scan has no
+finding, never below :data:`MIN_PROBABILITY_THRESHOLD`) and the artefact threshold come from the
+validation subject only (:func:`calibrate`; ``--recalibrate`` redoes this step on a trained model).
+The first run was evaluated at a fixed 0.5 before this step existed (README).
 """
 
 from __future__ import annotations
@@ -53,8 +56,13 @@ from medsynth.training.export import check_parity, export_onnx
 WEIGHTS_FILE = "model.onnx"
 MODEL_ID = "anomaly-segmenter-t1"
 VERSION = "0.1.0"
-#: A finding is tissue the network calls more likely anomalous than healthy.
+#: The finding threshold before calibration, and its floor: a probability below this is noise.
 PROBABILITY_THRESHOLD = 0.5
+MIN_PROBABILITY_THRESHOLD = 0.05
+#: How the probability is scored: inside deepbet's mask (what the network was trained on), unfiltered
+#: (the network's output is already smooth; a 5³ median would erase small metastases) and eroded by one
+#: voxel only (the network saw the brain's border in training).
+SCORING = {"brain_mask": "deepbet", "median_size": 1, "erosion_voxels": 1}
 COMMAND = "python -m medsynth.training.anomaly.segmenter_builtin --out models/anomaly-segmenter-t1"
 _OUTPUT_TEXT = {
     "anomaly_probability": ("probability", "Probability that the tissue is not healthy brain (0-1)."),
@@ -178,9 +186,6 @@ def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic:
     log(f"{len(prepared['names'])} training brains, {len(lesions)} lesion shapes")
     maker = SampleMaker(list(prepared["heads"]), list(prepared["masks"]), lesions, synthetic)
     outcome = train_segmenter(maker, config, log)
-    import torch
-
-    torch.save(outcome.network.state_dict(), work / "segmenter_state.pt")  # for inspection, not shipped
     module = make_segmenter_module(outcome.network, prepared).eval()
     out.mkdir(parents=True, exist_ok=True)
     shape = tuple(prepared["heads"].shape[1:])
@@ -192,7 +197,7 @@ def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic:
              "iterations_done": outcome.iterations, "training_minutes": round(outcome.seconds / 60, 2),
              "final_loss": round(outcome.final_loss, 4), "parameters": outcome.parameters,
              "software": software_versions()}
-    settings = AnomalySettings(threshold=PROBABILITY_THRESHOLD)
+    settings = AnomalySettings(threshold=PROBABILITY_THRESHOLD, **SCORING)
     write_card(out, card(settings, notes, parity, synthetic), path)
     model = OnnxGenerator(model_entry(out), threads=config.threads)
     features = []
@@ -203,8 +208,41 @@ def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic:
     settings = settings.with_values(artefact_reference=reference_statistics(features))
     notes["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
     write_card(out, card(settings, notes, parity, synthetic), path)
+    calibrate(out, data, work, log)
     log(f"wrote {out} (parity {parity:.1e}, training {notes['training_minutes']:.1f} min)")
     return out
+
+
+def calibrate(out: Path, data: Path, work: Path, log=print) -> AnomalySettings:
+    """Finding and artefact thresholds of the model in ``out`` from the validation subject's benchmark
+    (implanted validation-share lesions, k-space artefacts, the clean scan); rewrites its card."""
+    from medsynth.benchmarks.anomaly.build import MANIFEST_NAME, build_benchmark, held_out_inputs
+    from medsynth.benchmarks.anomaly.evaluate import score_cases
+    from medsynth.models.card import load_card
+    from medsynth.runtime.onnx_model import OnnxGenerator
+    from medsynth.training.anomaly.builtin import VALIDATION_SUBJECTS, artefact_threshold, finding_threshold
+    from medsynth.training.anomaly.pipeline import model_entry
+
+    folder = work / "validation"
+    if not (folder / MANIFEST_NAME).is_file():
+        build_benchmark(folder, {"validation": held_out_inputs(data, VALIDATION_SUBJECTS)}, data / "lesions_mni",
+                        data / "templates" / "avg152T1.nii.gz", log=log)
+    model = OnnxGenerator(model_entry(out))
+    settings = AnomalySettings.from_card(model.card).with_values(**SCORING)
+    outcomes = score_cases(folder, model, METHODS, settings, ("validation",), log=log)
+    settings = settings.with_values(
+        threshold=max(MIN_PROBABILITY_THRESHOLD, finding_threshold(outcomes, "model", settings.min_finding_ml)),
+        baseline_threshold=finding_threshold(outcomes, "baseline", settings.min_finding_ml),
+        artefact_threshold=artefact_threshold(outcomes))
+    raw = dict(load_card(out / "card.json").raw)
+    raw["validation"] = {**raw["validation"], "scoring": settings.to_card_block(),
+                         "data": ("Thresholds from the validation subject IXI014 (implanted validation-share lesions, "
+                                  "k-space artefacts, the clean scan). Figures: python -m "
+                                  "medsynth.benchmarks.anomaly.real_scans and .implanted; see the README.")}
+    write_card(out, raw, out / WEIGHTS_FILE)
+    log(f"calibrated: finding threshold {settings.threshold}, baseline {settings.baseline_threshold}, "
+        f"artefact {settings.artefact_threshold}")
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,10 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="cache of the prepared training brains")
     parser.add_argument("--iterations", type=int, default=SegmenterConfig.iterations)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="only set the thresholds of the model already in --out from the validation subject")
     args = parser.parse_args(argv)
     if args.data is None:
         parser.error("the shared data corpus was not found; give --data")
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)  # ITK's multi-threaded registration is not run-to-run stable
+    if args.recalibrate:
+        calibrate(args.out, args.data, args.work)
+        return 0
     build(args.out, args.data, args.work, SegmenterConfig(iterations=args.iterations, seed=args.seed),
           SyntheticConfig(seed=args.seed))
     return 0
