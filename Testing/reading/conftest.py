@@ -7,25 +7,25 @@ from pathlib import Path
 import pytest
 import SimpleITK as sitk
 
+from real_images import t1_cohort
 from reading_helpers import tiny_study_dict, write_study
 
 N_REAL_SUBJECTS = 4
 
 
 @pytest.fixture(scope="session")
-def t1_folders(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """``(real_dir, synthetic_dir)``: real IXI T1 volumes (shrunk 4x for speed, kept int16 so the
+def t1_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """``(real_dir, synthetic_dir)``: real T1 volumes from four sources (shrunk 4x for speed, kept int16 so the
     pixel type differs from the synthetic ones) and "synthetic" versions made by Gaussian
     smoothing, saved as float32 with tell-tale file names and header text."""
     root = tmp_path_factory.mktemp("t1")
     real_dir, synth_dir = root / "real_scans", root / "synthetic_smoothgan"
     real_dir.mkdir()
     synth_dir.mkdir()
-    sources = sorted((shared_data / "subjects_t1").glob("*.nii.gz"))[:N_REAL_SUBJECTS]
-    assert len(sources) == N_REAL_SUBJECTS, "expected IXI T1 volumes in shared data"
-    for source in sources:
-        image = sitk.Shrink(sitk.ReadImage(str(source)), [4, 4, 4])
-        stem = source.name[: -len(".nii.gz")]
+    sources = list(t1_cohort().items())[:N_REAL_SUBJECTS]
+    assert len(sources) == N_REAL_SUBJECTS
+    for stem, original in sources:
+        image = sitk.Shrink(original, [4, 4, 4])
         sitk.WriteImage(sitk.Cast(image, sitk.sitkInt16), str(real_dir / f"{stem}.nii.gz"))
         synthetic = sitk.SmoothingRecursiveGaussian(sitk.Cast(image, sitk.sitkFloat32), 2.0)
         synthetic.SetMetaData("ITK_FileNotes", "synthetic smoothgan")

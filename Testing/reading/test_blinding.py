@@ -169,7 +169,7 @@ def test_reader_mode_never_opens_the_truth_key(blind_study, tmp_path):
             assert Path(path).is_relative_to(built.session_dir), path
 
 
-def test_dicom_folder_case_loses_every_dicom_tag(shared_data, tmp_path):
+def test_dicom_folder_case_loses_every_dicom_tag(test_data, tmp_path):
     """A case given as a DICOM series folder is blinded too: pixels and geometry stay, tags go."""
     import shutil
 
@@ -181,7 +181,7 @@ def test_dicom_folder_case_loses_every_dicom_tag(shared_data, tmp_path):
 
     series = tmp_path / "real" / "dicom_series"
     series.mkdir(parents=True)
-    for source in sorted((shared_data / "dicom_mr_series").glob("*.dcm"))[:4]:
+    for source in sorted((test_data / "dicom_mr_series_small").glob("*.dcm"))[:4]:
         shutil.copy(source, series)
     original = read_image(series)
     data = tiny_study_dict(tmp_path)
