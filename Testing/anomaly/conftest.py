@@ -29,7 +29,20 @@ def anomaly_model():
 
 @pytest.fixture(scope="session")
 def stroke_t1(shared_data: Path) -> Path:
+    """The real chronic-stroke T1 at its own 1 mm (the clinical-content tests)."""
     return shared_data / "stroke" / "T1.nii.gz"
+
+
+@pytest.fixture(scope="session")
+def stroke_t1_2mm(test_data: Path) -> Path:
+    """The same stroke T1 (MIT), 2 mm copy committed under Testing/data: for tests of the mechanics."""
+    return test_data / "stroke_2mm" / "T1.nii.gz"
+
+
+@pytest.fixture(scope="session")
+def committed_head(test_data: Path) -> Path:
+    """The real clinical whole-head T1 committed under Testing/data (untouched by every model)."""
+    return test_data / "head_mr_skull_2mm.nii.gz"
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ import SimpleITK as sitk
 from medsynth.tasks.anomaly.brain_net import brain_mask
 
 
-@pytest.mark.parametrize("scan", ["head_mr_skull/MR.nii.gz", "stroke/T1.nii.gz"])
-def test_brain_mask_is_brain_sized_on_the_scan_grid(shared_data, scan):
-    image = sitk.ReadImage(str(shared_data / scan))
+@pytest.mark.parametrize("scan", ["head_mr_skull_2mm.nii.gz", "stroke_2mm/T1.nii.gz"])
+def test_brain_mask_is_brain_sized_on_the_scan_grid(test_data, scan):
+    """A whole head (skull on) and a skull-stripped oblique stroke scan, both real and committed."""
+    image = sitk.ReadImage(str(test_data / scan))
     before = sitk.GetArrayFromImage(image).copy()
     mask = brain_mask(image)
     assert np.array_equal(sitk.GetArrayFromImage(image), before), "the input was modified"
