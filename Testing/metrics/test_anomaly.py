@@ -190,3 +190,19 @@ def test_large_volume_matches_sklearn():
     result = evaluate_anomaly_maps(scores, labels)
     assert result.auroc == pytest.approx(roc_auc_score(labels, scores), abs=1e-9)
     assert result.auprc == pytest.approx(average_precision_score(labels, scores), abs=1e-9)
+
+
+def test_findings_against_reference_counts_touching_and_false_findings():
+    """Finding 1 covers half of a 2-voxel reference, finding 2 lies elsewhere, finding 3 covers the
+    other half: Dice 2·2/(3 + 2), both touching findings detected, one false finding."""
+    from medsynth.metrics.anomaly import findings_against_reference
+
+    labels = np.zeros((6, 6), int)
+    labels[0, 0], labels[5, 5], labels[0, 1] = 1, 2, 3
+    reference = np.zeros((6, 6), bool)
+    reference[0, 0] = reference[0, 1] = True
+    agreement = findings_against_reference(labels, reference)
+    assert agreement.touching == {1, 3} and agreement.false_findings == 1 and agreement.detected
+    assert agreement.dice == pytest.approx(4 / 5)
+    none = findings_against_reference(np.zeros((6, 6), int), reference)
+    assert not none.detected and none.false_findings == 0 and none.dice == 0.0

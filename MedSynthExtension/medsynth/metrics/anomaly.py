@@ -125,6 +125,31 @@ def dice_at_threshold(scores: Cases, labels: Cases, threshold: float, region: Ca
     return math.nan if total == 0 else 2.0 * overlap / total
 
 
+@dataclass(frozen=True)
+class FindingsAgainstReference:
+    """Findings (a label map, finding id per voxel, 0 = none) judged against a reference outline:
+    voxel Dice of all findings, the ids of findings touching the reference, and how many do not."""
+
+    dice: float
+    touching: frozenset
+    false_findings: int
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.touching)
+
+
+def findings_against_reference(finding_labels: np.ndarray, reference: np.ndarray) -> FindingsAgainstReference:
+    """Lesion-wise and voxel-wise agreement of a finding label map with a boolean reference outline."""
+    labels = np.asarray(finding_labels)
+    reference = np.asarray(reference, bool)
+    found = labels > 0
+    touching = frozenset(int(v) for v in np.unique(labels[found & reference]))
+    every = set(int(v) for v in np.unique(labels[found]))
+    dice = float(2 * (found & reference).sum() / max(found.sum() + reference.sum(), 1))
+    return FindingsAgainstReference(dice, touching, len(every - touching))
+
+
 def scan_average_precision(scan_scores: Sequence[float] | np.ndarray, scan_labels: Sequence[int] | np.ndarray) -> float:
     """Average precision (as sklearn's) of one score per scan for detecting one artefact type.
 

@@ -114,16 +114,30 @@ def shared_benchmark_sources(data: Path) -> dict[str, Path]:
     return {"lesions": Path(data) / "lesions_mni", "template": Path(data) / "templates" / "avg152T1.nii.gz"}
 
 
-def select_lesions(lesion_dir: Path, split: str, count: int) -> list[Path]:
-    """``count`` lesion files of ``split``, spread evenly over the split's share of the volume range."""
+def _index_rows(lesion_dir: Path) -> list[dict]:
     index = lesion_dir / "index.tsv"
     if not index.is_file():
         raise InputError(f"{lesion_dir} has no index.tsv (file, lesion_voxels_1mm3); it is needed to choose lesions.")
     with open(index, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def lesion_index(lesion_dir: Path) -> list[str]:
+    """Every lesion file name of ``lesion_dir``'s ``index.tsv``, sorted."""
+    return sorted(r["file"] for r in _index_rows(lesion_dir))
+
+
+def split_share(lesion_dir: Path, split: str) -> list[str]:
+    """The lesion file names of ``split``: every other one (sorted) of those in the benchmark's volume range."""
     low, high = LESION_VOLUME_RANGE_ML
-    eligible = sorted(r["file"] for r in rows if low <= int(r["lesion_voxels_1mm3"]) / 1000 <= high)
-    share = eligible[SPLITS.index(split)::2]
+    eligible = sorted(r["file"] for r in _index_rows(lesion_dir) if low <= int(r["lesion_voxels_1mm3"]) / 1000 <= high)
+    return eligible[SPLITS.index(split)::2]
+
+
+def select_lesions(lesion_dir: Path, split: str, count: int) -> list[Path]:
+    """``count`` lesion files of ``split``, spread evenly over the split's share of the volume range."""
+    share = split_share(lesion_dir, split)
+    low, high = LESION_VOLUME_RANGE_ML
     if len(share) < count:
         raise InputError(f"Only {len(share)} lesions of {low}–{high} mL are available for the {split} split.")
     picks = np.linspace(0, len(share) - 1, count).round().astype(int)

@@ -23,7 +23,7 @@ import SimpleITK as sitk
 
 from medsynth.benchmarks.anomaly.build import SEVERITIES, select_lesions
 from medsynth.benchmarks.anomaly.lesions import VARIANTS, LesionImplant, lesion_on_scan
-from medsynth.metrics.anomaly import voxel_auprc, voxel_auroc
+from medsynth.metrics.anomaly import findings_against_reference, voxel_auprc, voxel_auroc
 from medsynth.tasks.anomaly.alignment import align_scan
 from medsynth.tasks.anomaly.brain_net import brain_mask
 from medsynth.tasks.anomaly.task import analyse_scan, model_population_maps
@@ -61,12 +61,9 @@ def case_metrics(results: dict, lesion: np.ndarray) -> dict:
         result = results[method]
         region = sitk.GetArrayFromImage(result.brain_mask) > 0
         score = sitk.GetArrayFromImage(result.score)
-        labels = sitk.GetArrayFromImage(result.finding_labels)
-        found = labels > 0
-        overlap = set(np.unique(labels[lesion & found]).tolist()) - {0}
-        row[method] = {"score": score[region], "label": lesion[region],
-                       "dice": float(2 * (found & lesion).sum() / max(found.sum() + lesion.sum(), 1)),
-                       "detected": bool(overlap), "false_findings": len(result.findings) - len(overlap)}
+        agreement = findings_against_reference(sitk.GetArrayFromImage(result.finding_labels), lesion)
+        row[method] = {"score": score[region], "label": lesion[region], "dice": agreement.dice,
+                       "detected": agreement.detected, "false_findings": agreement.false_findings}
     return row
 
 

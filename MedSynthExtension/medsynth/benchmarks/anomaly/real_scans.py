@@ -26,7 +26,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from medsynth.benchmarks.anomaly.build import HELD_OUT_SPLIT
-from medsynth.metrics.anomaly import voxel_auprc, voxel_auroc
+from medsynth.metrics.anomaly import findings_against_reference, voxel_auprc, voxel_auroc
 from medsynth.tasks.anomaly.pictures import findings_picture
 from medsynth.tasks.anomaly.task import analyse_scan
 
@@ -109,9 +109,8 @@ def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) ->
         brain = sitk.GetArrayFromImage(result.brain_mask) > 0
         labels = sitk.GetArrayFromImage(result.finding_labels)
         row["reference_ml"] = round(float(outline.sum() * np.prod(image.GetSpacing()) / 1000), 1)
-        touching = set(np.unique(labels[outline & (labels > 0)]).tolist())
-        row["dice"] = round(float(2 * ((labels > 0) & outline).sum() / max((labels > 0).sum() + outline.sum(), 1)), 3)
-        row["false_findings"] = len([f for f in result.findings if f.id not in touching])
+        agreement = findings_against_reference(labels, outline)
+        row["dice"], row["false_findings"] = round(agreement.dice, 3), agreement.false_findings
         if result.findings:
             row["top_on_reference"] = bool(outline[labels == top.id].any())
             row["other_ml"] = round(sum(f.volume_ml for f in result.findings if f.id != top.id), 1)

@@ -23,7 +23,6 @@ The first run was evaluated at a fixed 0.5 before this step existed (README).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import tempfile
 import time
@@ -33,7 +32,7 @@ from typing import Sequence
 import numpy as np
 import SimpleITK as sitk
 
-from medsynth.benchmarks.anomaly.build import LESION_VOLUME_RANGE_ML, SPLITS
+from medsynth.benchmarks.anomaly.build import lesion_index, split_share
 from medsynth.io import read_image
 from medsynth.sample_data import shared_data_dir
 from medsynth.tasks.anomaly.alignment import align_scan
@@ -75,12 +74,8 @@ _OUTPUT_TEXT = {
 
 def training_lesion_files(lesion_dir: Path) -> list[Path]:
     """Every lesion file except the anomaly benchmark's test share (see ``build.select_lesions``)."""
-    with open(lesion_dir / "index.tsv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    low, high = LESION_VOLUME_RANGE_ML
-    eligible = sorted(r["file"] for r in rows if low <= int(r["lesion_voxels_1mm3"]) / 1000 <= high)
-    test_share = set(eligible[SPLITS.index("test")::2])
-    return [lesion_dir / r["file"] for r in sorted(rows, key=lambda r: r["file"]) if r["file"] not in test_share]
+    test_share = set(split_share(lesion_dir, "test"))
+    return [lesion_dir / name for name in lesion_index(lesion_dir) if name not in test_share]
 
 
 def lesions_on_mni_grid(files: Sequence[Path], min_voxels: int = 8) -> list[np.ndarray]:
