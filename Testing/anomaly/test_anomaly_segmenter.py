@@ -43,13 +43,34 @@ def test_samples_are_seeded_masked_and_mirrored():
     assert inputs.min() >= 0 and inputs.max() <= 1 and not inputs[0][masks[0] == 0].any()
 
 
-def test_labels_are_only_visible_implants_inside_the_brain():
+@pytest.mark.parametrize("tumour_probability", [0.0, 1.0])
+def test_labels_are_only_visible_implants_inside_the_brain(tumour_probability):
     healthy = [_maker(anomaly_probability=0.0, seed=s).sample() for s in range(3)]
     assert all(not labels.any() for _, labels, _ in healthy)
-    sick = [_maker(anomaly_probability=1.0, seed=s, patch_size=SHAPE).sample() for s in range(4)]
+    sick = [_maker(anomaly_probability=1.0, tumour_probability=tumour_probability, seed=s, patch_size=SHAPE).sample()
+            for s in range(4)]
     assert sum(bool(labels.any()) for _, labels, _ in sick) >= 3
     for _, labels, masks in sick:
         assert not (labels.numpy() > 0)[masks.numpy() == 0].any()
+
+
+def test_mass_effect_pushes_tissue_outward_and_leaves_far_tissue_alone():
+    import torch
+
+    centre = np.array([45.0, 54.0, 45.0], np.float32)
+    z, y, x = np.mgrid[:SHAPE[0], :SHAPE[1], :SHAPE[2]]
+    radius = np.sqrt((z - centre[0]) ** 2 + (y - centre[1]) ** 2 + (x - centre[2]) ** 2)
+    shell = torch.from_numpy((np.abs(radius - 6) < 1).astype(np.float32))[None]
+    maker = _maker()
+    pushed = maker._mass_effect(shell, centre, reach=10.0, strength=0.4)[0].numpy()
+    assert np.allclose(maker._mass_effect(shell, centre, reach=10.0, strength=0.0).numpy(), shell.numpy(), atol=1e-5)
+    mean_radius = (radius * pushed).sum() / pushed.sum()
+    assert mean_radius > 7.0  # the shell at 6 voxels moved outward
+    texture = torch.from_numpy(_brains(1)[0][0])[None]
+    moved = maker._mass_effect(texture, centre, reach=10.0, strength=0.4)[0].numpy()
+    far, near = radius > 35, radius < 8
+    assert np.abs(moved - texture[0].numpy())[far].max() < 1e-3  # tissue far from the mass stays put
+    assert np.abs(moved - texture[0].numpy())[near].max() > 0.05  # tissue near it moved
 
 
 def test_exported_segmenter_matches_torch_and_reads_as_a_segmentation_model(tmp_path):

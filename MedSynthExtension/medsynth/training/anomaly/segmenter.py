@@ -37,7 +37,7 @@ class SegmenterConfig:
     """Network and optimisation settings (quoted in the card)."""
 
     channels: tuple[int, ...] = (16, 32, 64, 128)
-    iterations: int = 1800
+    iterations: int = 3000
     learning_rate: float = 2e-3
     final_lr_fraction: float = 0.05
     dice_weight: float = 1.0

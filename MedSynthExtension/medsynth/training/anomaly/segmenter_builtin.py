@@ -54,7 +54,7 @@ from medsynth.training.export import check_parity, export_onnx
 
 WEIGHTS_FILE = "model.onnx"
 MODEL_ID = "anomaly-segmenter-t1"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 #: The finding threshold before calibration, and its floor: a probability below this is noise.
 PROBABILITY_THRESHOLD = 0.5
 MIN_PROBABILITY_THRESHOLD = 0.05
@@ -125,8 +125,8 @@ def card(settings: AnomalySettings, notes: dict, parity: float, config: Syntheti
         "description": ("3D UNet that sees a brain-extracted T1 aligned to MNI space (2 mm) and its left-right mirror, "
                         "and gives per voxel the probability that the tissue is not healthy brain. Trained on healthy "
                         "brains re-rendered as by many scanners (random tissue contrast curve, gamma, bias field, "
-                        "blur, noise, brain-mask and alignment jitter) with implanted real lesion shapes and random "
-                        "blobs of darker or brighter tissue. The ONNX file also carries the healthy template, brain "
+                        "blur, noise, brain-mask and alignment jitter) with implanted real lesion shapes, random "
+                        "blobs of darker or brighter tissue and tumour-like masses (core, rim, oedema, mass effect). The ONNX file also carries the healthy template, brain "
                         "prior and the z-score baseline's statistics as constant output channels."),
         "input": {"modality": "MR", "contrast": "T1", "orientation": MNI_ORIENTATION, "spacing_mm": list(MNI_SPACING_MM),
                   "normalization": {k: (list(v) if isinstance(v, tuple) else v)
@@ -151,9 +151,9 @@ def card(settings: AnomalySettings, notes: dict, parity: float, config: Syntheti
         "limitations": [
             "Trained on 9 healthy brains (7 IXI adults from one 1.5 T site, 2 templates) re-rendered as other scanners; "
             "anatomy outside their range (children, very old brains, large ventricles) may score as anomalous.",
-            "Anomalies it learned are simulated (real lesion outlines, simulated tissue). The first run (1,800 "
-            "iterations) reports nothing on the project's real glioma and metastasis scans: it misses real tumours "
-            "and is not a screening tool (README, 'Experiment: a segmenter trained on simulated scanners').",
+            "Anomalies it learned are simulated (real lesion outlines, simulated tissue and tumour-like masses). "
+            "Version 0.1.0 (1,800 iterations, no masses) reported nothing on the project's real glioma and metastasis "
+            "scans; it is not a screening tool (README, 'Experiment: a segmenter trained on simulated scanners').",
             "Works at 2 mm after an affine alignment to MNI space: findings under the minimum volume are not reported.",
             "Artefact labels come from simple k-space, blur and background features calibrated on the training scans.",
         ],

@@ -9,8 +9,10 @@ misregistration (random affine) and left–right flips — while the anomalies k
 that differs from what the brain around it and the mirror side of the same brain show. The
 anomalies are the real lesion shapes of an MNI lesion library (moved, mirrored) and random smooth
 blobs, filled with darker or brighter tissue (relative change or replacement, with texture and a
-soft border), implanted *before* the scanner simulation so that they change with the scanner like
-real tissue does. The label is the implant where it visibly changed the image
+soft border), and tumour-like masses (:meth:`SampleMaker._implant_tumour`: a dark or solid core, an
+optional rim, darker oedema with an infiltrative border, and mass effect that pushes the tissue
+around it outward, as gliomas and metastases do), implanted *before* the scanner simulation so that
+they change with the scanner like real tissue does. The label is the implant where it visibly changed the image
 (:data:`VISIBLE_CHANGE` of the normalised intensity), so the network is never asked to find what
 is not there (self-supervised anomaly segmentation, as DRAEM / foreign-patch training).
 
@@ -42,6 +44,11 @@ class SyntheticConfig:
     anomaly_probability: float = 0.75
     max_anomalies: int = 3
     lesion_shape_probability: float = 0.6
+    tumour_probability: float = 0.35
+    tumour_core_radius_voxels: tuple[float, float] = (2.0, 14.0)
+    tumour_oedema_ratio: tuple[float, float] = (1.0, 2.0)
+    mass_effect_max: float = 0.5
+    tumour_rim_probability: float = 0.3
     rotate_deg: float = 10.0
     scale: float = 0.1
     translate_mm: float = 8.0
@@ -145,20 +152,30 @@ class SampleMaker:
             shift = [int(v) for v in self.rng.integers(-8, 9, 3)]
             soft = torch.roll(lesion, shifts=shift, dims=(1, 2, 3))
         else:
-            inside = np.argwhere(mask[0].numpy() > 0)
-            centre = torch.tensor(inside[self.rng.integers(len(inside))], dtype=torch.float32)
             radius = float(self.rng.uniform(2.0, 12.0))  # voxels of 2 mm: 4–24 mm
-            axes = torch.tensor(self.rng.uniform(0.6, 1.4, 3), dtype=torch.float32) * radius
-            zyx = torch.stack(torch.meshgrid(*[torch.arange(s, dtype=torch.float32) for s in mask.shape[1:]],
-                                             indexing="ij"))
-            distance = (((zyx - centre[:, None, None, None]) / axes[:, None, None, None]) ** 2).sum(0).sqrt()
-            wobble = 0.25 * self._smooth_field(mask.shape[1:], int(self.rng.integers(3, 7)))[0]
-            soft = (distance + wobble < 1.0).float()[None]
+            soft = (self._blob_distance(mask, self._brain_voxel(mask), radius) < 1.0).float()[None]
         return _blur(soft, float(self.rng.uniform(0.3, 1.0))) * mask
+
+    def _brain_voxel(self, mask):
+        """A random voxel of the brain, (z, y, x) float32."""
+        inside = np.argwhere(mask[0].numpy() > 0)
+        return inside[self.rng.integers(len(inside))].astype(np.float32)
+
+    def _blob_distance(self, mask, centre: np.ndarray, radius: float):
+        """Distance from ``centre`` in units of a random ellipsoid of mean radius ``radius`` (voxels), with a
+        smooth random wobble of the outline: ``< 1`` is inside the blob."""
+        import torch
+
+        axes = torch.tensor(self.rng.uniform(0.6, 1.4, 3), dtype=torch.float32) * radius
+        distance = (((_voxel_grid(mask.shape[1:]) - torch.from_numpy(centre)[:, None, None, None])
+                     / axes[:, None, None, None]) ** 2).sum(0).sqrt()
+        return distance + 0.25 * self._smooth_field(mask.shape[1:], int(self.rng.integers(3, 7)))[0]
 
     def _implant(self, image, label, mask):
         import torch
 
+        if self.rng.random() < self.config.tumour_probability:
+            return self._implant_tumour(image, label, mask)
         alpha = self._shape(mask)
         if float(alpha.sum()) < 4:
             return image, label
@@ -170,8 +187,54 @@ class SampleMaker:
         else:
             tissue = brain_level * float(self.rng.uniform(0.05, 1.6)) * texture
         changed = (1 - alpha) * image + alpha * tissue.clamp(min=0)
-        visible = ((changed - image).abs() > VISIBLE_CHANGE * max(brain_level, 1e-3)) & (alpha > 0.5)
-        return changed, torch.maximum(label, visible.float())
+        return changed, _with_visible(label, changed, image, alpha, brain_level)
+
+    def _implant_tumour(self, image, label, mask):
+        """A mass: the brain around a random centre pushed outward (mass effect), then oedema (the pushed
+        tissue made darker, with a wide soft border) and a core (cyst/necrosis-dark to solid, sometimes
+        haemorrhage-bright, textured), sometimes with a rim of its own intensity. Earlier anomalies move
+        with the tissue; the label is the visible oedema and core, not the displaced healthy tissue."""
+        import torch
+
+        config = self.config
+        centre = self._brain_voxel(mask)
+        core_radius = float(self.rng.uniform(*config.tumour_core_radius_voxels))
+        oedema_radius = core_radius * float(self.rng.uniform(*config.tumour_oedema_ratio))
+        strength = float(self.rng.uniform(0.0, config.mass_effect_max))
+        image = self._mass_effect(image, centre, 1.5 * oedema_radius, strength) * mask
+        label = (self._mass_effect(label, centre, 1.5 * oedema_radius, strength) > 0.5).float() * mask
+        core_distance = self._blob_distance(mask, centre, core_radius)[None]
+        core = _blur((core_distance < 1.0).float(), float(self.rng.uniform(0.3, 0.8))) * mask
+        oedema = _blur((self._blob_distance(mask, centre, oedema_radius)[None] < 1.0).float(),
+                       float(self.rng.uniform(0.8, 2.5))) * mask
+        if float((core + oedema).sum()) < 4:
+            return image, label
+        brain_level = float(image[mask > 0].median())
+        texture = 1 + float(self.rng.uniform(0.0, 0.2)) * self._smooth_field(image.shape[1:], 2)
+        core_level = self.rng.choice([self.rng.uniform(0.05, 0.45), self.rng.uniform(0.45, 0.95),
+                                      self.rng.uniform(1.1, 1.5)], p=[0.45, 0.45, 0.1])
+        core_tissue = brain_level * float(core_level) * texture
+        if self.rng.random() < config.tumour_rim_probability:
+            rim = ((core_distance >= 1.0) & (core_distance < 1.0 + 1.5 / core_radius)).float() * mask
+            core_tissue = core_tissue * (1 - rim) + rim * brain_level * float(self.rng.uniform(0.8, 1.4))
+            core = torch.maximum(core, rim)
+        oedema_tissue = image * (1 - float(self.rng.uniform(0.1, 0.4))) * texture
+        changed = (1 - oedema) * image + oedema * oedema_tissue
+        changed = (1 - core) * changed + core * core_tissue.clamp(min=0)
+        return changed, _with_visible(label, changed, image, torch.maximum(core, oedema), brain_level)
+
+    def _mass_effect(self, volume, centre: np.ndarray, reach: float, strength: float):
+        """``volume`` (1, z, y, x) with the tissue around ``centre`` pushed outward: each voxel shows what was
+        at ``centre + (x - centre)·(1 − strength·exp(−(r/reach)²))``, a smooth radial expansion that is
+        one-to-one for ``strength < 1`` and fades out beyond ``reach`` voxels."""
+        import torch
+
+        offsets = _voxel_grid(volume.shape[1:]) - torch.from_numpy(centre)[:, None, None, None]
+        shrink = 1 - strength * torch.exp(-(offsets ** 2).sum(0) / reach ** 2)
+        source = torch.from_numpy(centre)[:, None, None, None] + offsets * shrink
+        size = torch.tensor(volume.shape[1:], dtype=torch.float32)[:, None, None, None]
+        grid = (source / (size - 1) * 2 - 1).flip(0).permute(1, 2, 3, 0)[None]  # (1, z, y, x, [x, y, z])
+        return _sample(volume[None], grid)[0]
 
     # --- scanner --------------------------------------------------------------------------------------------------
 
@@ -200,6 +263,21 @@ class SampleMaker:
         coarse = [max(math.ceil(s / cell) + 1, 2) for s in shape]
         field = torch.randn(1, 1, *coarse, generator=self.generator)
         return torch.nn.functional.interpolate(field, size=tuple(shape), mode="trilinear", align_corners=True)[0]
+
+
+def _with_visible(label, changed, before, alpha, brain_level: float):
+    """``label`` plus the voxels where an implant (weight ``alpha``) visibly changed the image."""
+    import torch
+
+    visible = ((changed - before).abs() > VISIBLE_CHANGE * max(brain_level, 1e-3)) & (alpha > 0.5)
+    return torch.maximum(label, visible.float())
+
+
+def _voxel_grid(shape):
+    """(3, z, y, x) float32 voxel coordinates."""
+    import torch
+
+    return torch.stack(torch.meshgrid(*[torch.arange(s, dtype=torch.float32) for s in shape], indexing="ij"))
 
 
 def with_mirror(images):
