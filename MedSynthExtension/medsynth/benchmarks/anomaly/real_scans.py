@@ -3,8 +3,8 @@
 Why: an implanted-lesion benchmark measures the scanner it was built from; a user's first scan is
 from another one. This table is what a clinician would see per scan with the default threshold:
 finding count, total volume, the top finding (volume, peak in RAS mm, whether it lies on the
-reference outline), the artefact verdict; for tumour scans, voxel AUROC/AUPRC of the model and the
-z-score baseline against a reference outline. The outline is made by hand-thresholding the FLAIR
+reference outline), the artefact verdict; for tumour scans, voxel AUROC/AUPRC of the model, the
+z-score baseline and the raw intensity (:func:`intensity_score`) against a reference outline. The outline is made by hand-thresholding the FLAIR
 of the same person (brain voxels brighter than mean + 3 SD, largest component, dilated 2 mm):
 the whole hyperintense tumour and oedema, not a radiologist's label.
 
@@ -87,6 +87,14 @@ def reference_outline(flair: sitk.Image, scored: sitk.Image) -> np.ndarray:
     return (sitk.GetArrayFromImage(grown) > 0) & brain
 
 
+def intensity_score(image: sitk.Image, brain_mask: sitk.Image) -> np.ndarray:
+    """The raw-intensity baseline on the brain mask's grid: how far each voxel is from the brain's median
+    intensity, either way (no model, no template; a tumour that is darker or brighter scores high)."""
+    moved = sitk.Resample(image, brain_mask, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32)
+    values = sitk.GetArrayFromImage(moved)
+    return np.abs(values - np.median(values[sitk.GetArrayFromImage(brain_mask) > 0]))
+
+
 def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) -> dict:
     """One row of the table (and its overlay picture)."""
     image = sitk.ReadImage(str(scan.path))
@@ -114,8 +122,9 @@ def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) ->
         if result.findings:
             row["top_on_reference"] = bool(outline[labels == top.id].any())
             row["other_ml"] = round(sum(f.volume_ml for f in result.findings if f.id != top.id), 1)
-        for method, res in results.items():
-            score = sitk.GetArrayFromImage(res.score)[brain]
+        scores = {method: sitk.GetArrayFromImage(res.score)[brain] for method, res in results.items()}
+        scores["intensity"] = intensity_score(image, result.brain_mask)[brain]
+        for method, score in scores.items():
             row[f"auroc_{method}"] = round(voxel_auroc([score], [outline[brain]]), 3)
             row[f"auprc_{method}"] = round(voxel_auprc([score], [outline[brain]]), 3)
     findings_picture(image, result, pictures / (scan.name.replace("/", "_").replace(" ", "_") + ".png"))
@@ -125,12 +134,12 @@ def evaluate_scan(scan: RealScan, model, pictures: Path, use_brain_net: bool) ->
 def markdown_table(rows: list[dict]) -> str:
     """The rows as a Markdown table (the README and model-card form)."""
     head = ("| scan | role | content | findings | total mL | top mL | top on reference | other mL | artefact | "
-            "AUROC model / z-score | AUPRC model / z-score | Dice | false findings |\n"
+            "AUROC model / z-score / raw intensity | AUPRC model / z-score / raw intensity | Dice | false findings |\n"
             "|---|---|---|---:|---:|---:|---|---:|---|---|---|---:|---:|")
     lines = [head]
     for r in rows:
-        auroc = f"{r['auroc_model']} / {r['auroc_baseline']}" if "auroc_model" in r else ""
-        auprc = f"{r['auprc_model']} / {r['auprc_baseline']}" if "auprc_model" in r else ""
+        auroc, auprc = (" / ".join(str(r.get(f"{metric}_{method}", "")) for method in ("model", "baseline", "intensity"))
+                        if f"{metric}_model" in r else "" for metric in ("auroc", "auprc"))
         on = "" if r["top_on_reference"] is None else ("yes" if r["top_on_reference"] else "no")
         lines.append(f"| {r['scan']} | {r['role']} | {r['content']} | {r['findings']} | {r['total_ml']} | "
                      f"{r['top_ml'] or ''} | {on} | {r.get('other_ml', '')} | {r['artefact']} | {auroc} | {auprc} | "
