@@ -122,3 +122,19 @@ def test_verdict_labels_with_specific_features_first():
     blurred = verdict({"spike": 1.6, "ghosting": 2.1, "residual": 0.0, "blur": 0.9}, reference, 5.0)
     assert blurred.label == "motion" and "motion" in blurred.message()
     assert isinstance(blurred, ArtefactVerdict) and blurred.to_dict()["z_scores"]["blur"] > 5
+
+
+def test_reference_spread_spans_every_domain_not_only_the_largest():
+    one_site = [{"blur": 0.75 + d} for d in (-0.01, 0.0, 0.0, 0.01, 0.02)]
+    templates = [{"blur": 0.95}, {"blur": 0.87}]
+    domains = ["site"] * 5 + ["avg152", "colin27"]
+    pooled = reference_statistics(one_site + templates)
+    by_domain = reference_statistics(one_site + templates, domains)
+    assert by_domain["blur"][0] == pooled["blur"][0]  # the same median
+    assert by_domain["blur"][1] > 5 * pooled["blur"][1]  # the templates' distance from the site widens the spread
+    # A template's own clean scan is no longer an outlier; one site alone keeps its narrow spread.
+    assert verdict({"blur": 0.95}, pooled, 4.0).label == "motion"
+    assert verdict({"blur": 0.95}, by_domain, 4.0).label == "none"
+    assert reference_statistics(one_site, ["site"] * 5) == reference_statistics(one_site)
+    with pytest.raises(ValueError, match="one domain per sample"):
+        reference_statistics(one_site, ["site"])

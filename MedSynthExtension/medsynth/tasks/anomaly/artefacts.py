@@ -30,7 +30,7 @@ residual, background or blur feature does (motion has no more specific signature
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import scipy.ndimage as ndi
@@ -168,12 +168,29 @@ def verdict(features: Mapping[str, float], reference: Mapping[str, tuple[float, 
     return ArtefactVerdict(label, float(score), float(threshold), dict(features), z)
 
 
-def reference_statistics(samples: list[Mapping[str, float]]) -> dict[str, tuple[float, float]]:
-    """(median, 1.4826 × MAD) of each feature over healthy scans (the card's ``artefact_reference``)."""
+def reference_statistics(samples: list[Mapping[str, float]],
+                         domains: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
+    """(median, spread) of each feature over healthy scans (the card's ``artefact_reference``).
+
+    The spread is 1.4826 × MAD over the scans; with ``domains`` (one name per sample: a scanner, a
+    site, a template), it also holds how far each domain's median lies from the overall median
+    (root mean square over the domains, added in quadrature). Why: scans of one scanner vary little
+    between themselves, so a spread measured on them alone turns another scanner's clean scan —
+    another resolution, background or k-space pattern — into an "artefact".
+    """
+    if domains is not None and len(domains) != len(samples):
+        raise ValueError("give one domain per sample")
     reference = {}
     for name in FEATURES:
-        values = np.array([s[name] for s in samples if name in s and np.isfinite(s[name])])
-        if values.size:
-            median = float(np.median(values))
-            reference[name] = (median, float(1.4826 * np.median(np.abs(values - median))))
+        kept = [(s[name], d) for s, d in zip(samples, domains or [None] * len(samples))
+                if name in s and np.isfinite(s[name])]
+        if not kept:
+            continue
+        values = np.array([v for v, _ in kept])
+        median = float(np.median(values))
+        within = 1.4826 * float(np.median(np.abs(values - median)))
+        groups = sorted({d for _, d in kept if d is not None})
+        between = (float(np.sqrt(np.mean([(np.median([v for v, d in kept if d == g]) - median) ** 2 for g in groups])))
+                   if len(groups) > 1 else 0.0)
+        reference[name] = (median, float(np.hypot(within, between)))
     return reference

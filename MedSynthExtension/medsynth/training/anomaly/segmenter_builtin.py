@@ -13,7 +13,7 @@ lesion test figures are on shapes the network never saw. Everything else is simu
 (:mod:`medsynth.training.anomaly.synthetic`). Seeded; ITK on one thread; fixed iteration count.
 
 Scoring settings: the artefact reference comes from all training scans, the IXI subjects and the
-templates, so that it spans more than one scanner; then, as for the reconstruction built-in, the finding
+templates, each domain counted as its own so that the reference spans more than one scanner; then, as for the reconstruction built-in, the finding
 threshold (Dice-optimal on implanted validation lesions, raised until the clean validation scan has no
 finding, never below :data:`MIN_PROBABILITY_THRESHOLD`) and the artefact threshold come from the
 validation subject only (:func:`calibrate`; ``--recalibrate`` redoes this step on a trained model).
@@ -171,10 +171,6 @@ def card(settings: AnomalySettings, notes: dict, parity: float, config: Syntheti
 
 
 def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic: SyntheticConfig, log=print) -> Path:
-    from medsynth.runtime.onnx_model import OnnxGenerator
-    from medsynth.tasks.anomaly.task import analyse_scan
-    from medsynth.training.anomaly.pipeline import model_entry
-
     started = time.perf_counter()
     prepared = prepare(data, work / "segmenter_prepared.npz", log)
     lesions = lesions_on_mni_grid(training_lesion_files(data / "lesions_mni"))
@@ -193,14 +189,6 @@ def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic:
              "final_loss": round(outcome.final_loss, 4), "parameters": outcome.parameters,
              "software": software_versions()}
     settings = AnomalySettings(threshold=PROBABILITY_THRESHOLD, **SCORING)
-    write_card(out, card(settings, notes, parity, synthetic), path)
-    model = OnnxGenerator(model_entry(out), threads=config.threads)
-    features = []
-    for scan in training_scans(data):  # both domains (IXI and the templates), not one scanner
-        image = read_image(scan.path)
-        results = analyse_scan(image, model, METHODS, brain_mask=brain_mask(image), brain_extracted=False)
-        features.append({**results["model"].artefact.features, **results["baseline"].artefact.features})
-    settings = settings.with_values(artefact_reference=reference_statistics(features))
     notes["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
     write_card(out, card(settings, notes, parity, synthetic), path)
     calibrate(out, data, work, log)
@@ -208,9 +196,24 @@ def build(out: Path, data: Path, work: Path, config: SegmenterConfig, synthetic:
     return out
 
 
+def artefact_reference(model, data: Path) -> dict[str, tuple[float, float]]:
+    """The artefact features' healthy reference over every training scan, each scan's domain (the IXI
+    site, each template) counted as its own (:func:`reference_statistics`), not one scanner."""
+    from medsynth.tasks.anomaly.task import analyse_scan
+
+    features, domains = [], []
+    for scan in training_scans(data):
+        image = read_image(scan.path)
+        results = analyse_scan(image, model, METHODS, brain_mask=brain_mask(image), brain_extracted=False)
+        features.append({**results["model"].artefact.features, **results["baseline"].artefact.features})
+        domains.append(scan.name if scan.in_mni else "IXI")
+    return reference_statistics(features, domains)
+
+
 def calibrate(out: Path, data: Path, work: Path, log=print) -> AnomalySettings:
-    """Finding and artefact thresholds of the model in ``out`` from the validation subject's benchmark
-    (implanted validation-share lesions, k-space artefacts, the clean scan); rewrites its card."""
+    """The artefact reference (:func:`artefact_reference`), then the finding and artefact thresholds of the
+    model in ``out`` from the validation subject's benchmark (implanted validation-share lesions, k-space
+    artefacts, the clean scan); rewrites its card."""
     from medsynth.benchmarks.anomaly.build import MANIFEST_NAME, build_benchmark, held_out_inputs
     from medsynth.benchmarks.anomaly.evaluate import score_cases
     from medsynth.models.card import load_card
@@ -223,7 +226,8 @@ def calibrate(out: Path, data: Path, work: Path, log=print) -> AnomalySettings:
         build_benchmark(folder, {"validation": held_out_inputs(data, VALIDATION_SUBJECTS)}, data / "lesions_mni",
                         data / "templates" / "avg152T1.nii.gz", log=log)
     model = OnnxGenerator(model_entry(out))
-    settings = AnomalySettings.from_card(model.card).with_values(**SCORING)
+    settings = AnomalySettings.from_card(model.card).with_values(
+        **SCORING, artefact_reference=artefact_reference(model, data))
     outcomes = score_cases(folder, model, METHODS, settings, ("validation",), log=log)
     settings = settings.with_values(
         threshold=max(MIN_PROBABILITY_THRESHOLD, finding_threshold(outcomes, "model", settings.min_finding_ml)),
@@ -249,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=SegmenterConfig.iterations)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--recalibrate", action="store_true",
-                        help="only set the thresholds of the model already in --out from the validation subject")
+                        help="only redo the artefact reference and the thresholds of the model already in --out")
     args = parser.parse_args(argv)
     if args.data is None:
         parser.error("the shared data corpus was not found; give --data")
